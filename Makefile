@@ -1,0 +1,54 @@
+# Sales Ops Workbench. `make` (or `make help`) lists the targets.
+# Every target depends on `setup`, so `make run` and `make test` work as the first command on a
+# fresh clone.
+
+PYTHON ?= python3.11
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+SALESOPS := $(BIN)/salesops
+SCALE  ?= default
+WORKERS ?= 2
+
+.DEFAULT_GOAL := help
+.PHONY: help setup demo validate run test lint format lab bench clean
+
+help: ## Show this help
+	@awk 'BEGIN {FS = ":.*## "; printf "Usage: make <target> [SCALE=...] [WORKERS=...]\n\nTargets:\n"} \
+	     /^[a-zA-Z_-]+:.*## / {printf "  %-10s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+
+setup: $(STAMP) ## Create .venv, install the package (editable, dev extras), register the `salesops` kernel
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	$(BIN)/python -m ipykernel install --sys-prefix --name salesops --display-name "Python (salesops)"
+	@touch $(STAMP)
+
+demo: setup ## Generate the demo snapshots if none exist (SCALE=tiny|small|default|large|huge)
+	$(SALESOPS) demo --if-missing --scale $(SCALE)
+
+validate: demo ## Check the latest snapshot against its manifest and every contract
+	$(SALESOPS) validate --failing-only
+
+run: validate ## Demo data -> contracts -> every report notebook for every region -> reports/<as_of>/
+	SALESOPS_KERNEL=salesops $(SALESOPS) run --all --workers $(WORKERS)
+
+test: setup ## Lint, then run the whole test suite (unit, contract, notebook, end to end)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	SALESOPS_KERNEL=salesops $(BIN)/pytest
+
+lint: setup ## Lint and format the code with ruff
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+lab: setup ## Open JupyterLab on notebooks/ with the project kernel
+	$(BIN)/jupyter lab --notebook-dir=notebooks
+
+bench: setup ## Run the benchmarks and write reports/bench/results.md (takes a while)
+	$(BIN)/python -m tests.bench.run_benchmarks --out reports/bench/results.md
+
+clean: ## Remove generated data, reports and the virtual environment
+	rm -rf $(VENV) data/snapshots reports/* build *.egg-info
