@@ -138,10 +138,7 @@ def validate(
             results = run_contracts(wh)
         bad = [r for r in results if not r.passed]
         failed += len(bad)
-        typer.echo(
-            f"snapshot {wh.snapshot.snapshot_id}: {len(results) - len(bad)} passed, "
-            f"{len(bad)} failed"
-        )
+        typer.echo(f"snapshot {wh.snapshot.snapshot_id}:")
         typer.echo(format_results(results, show_passing=not failing_only))
     if failed:
         _fail(f"{failed} contract check(s) failed", 3)

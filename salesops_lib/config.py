@@ -146,11 +146,7 @@ def load_settings(path: Path | None = None) -> Settings:
         raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
     except yaml.YAMLError as exc:
         raise ConfigError(f"{path}: not valid YAML: {exc}") from None
-    root = (
-        Path(os.environ["SALESOPS_HOME"]).resolve()
-        if "SALESOPS_HOME" in os.environ
-        else (path.parent.parent)
-    )
+    root = project_root()
     try:
         settings = Settings(**raw, root=root)
     except (ValidationError, TypeError) as exc:

@@ -1,0 +1,45 @@
+-- One row per order line, with its rep's region and manager, its account's segment and its
+-- product's family. A booking belongs to the region of the rep who sold it.
+with order_lines as (
+    select * from stg_erp__order_lines
+),
+
+reps as (
+    select * from stg_crm__reps
+),
+
+accounts as (
+    select * from stg_crm__accounts
+),
+
+products as (
+    select * from stg_erp__products
+),
+
+joined as (
+    select
+        order_lines.order_id,
+        order_lines.line_number,
+        order_lines.order_date,
+        cast(date_trunc('month', order_lines.order_date) as date) as order_month,
+        cast(date_trunc('week', order_lines.order_date) as date) as order_week,
+        reps.region_id,
+        order_lines.rep_id,
+        reps.manager_id,
+        order_lines.account_id,
+        accounts.industry,
+        accounts.size_band,
+        accounts.region_id as account_region_id,
+        order_lines.product_id,
+        products.family as product_family,
+        order_lines.quantity,
+        order_lines.unit_price,
+        order_lines.discount,
+        order_lines.amount
+    from order_lines
+    left join reps on order_lines.rep_id = reps.rep_id
+    left join accounts on order_lines.account_id = accounts.account_id
+    left join products on order_lines.product_id = products.product_id
+)
+
+select * from joined

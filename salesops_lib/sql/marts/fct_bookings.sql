@@ -1,0 +1,29 @@
+-- One row per order line (a booking), with its week, month, region, rep, segment and family.
+with order_lines as (
+    select * from int_order_lines_joined
+),
+
+final as (
+    select
+        order_id,
+        line_number,
+        order_date,
+        order_month,
+        order_week,
+        region_id,
+        rep_id,
+        manager_id,
+        account_id,
+        industry,
+        size_band,
+        product_id,
+        product_family,
+        quantity,
+        unit_price,
+        discount,
+        amount,
+        account_region_id
+    from order_lines
+)
+
+select * from final
