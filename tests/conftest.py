@@ -39,9 +39,8 @@ def make_workspace(folder: Path, scale: str = "tiny", weeks: int = 2) -> Workspa
 @pytest.fixture(scope="session")
 def tiny_workspace(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Workspace]:
     """A workspace with tiny demo snapshots (two weekly snapshots), generated once."""
-    from salesops_lib.demo import generate_demo
-
     from salesops_lib.config import load_settings
+    from salesops_lib.demo import generate_demo
 
     workspace = make_workspace(tmp_path_factory.mktemp("tiny-workspace"))
     cfg = load_settings(workspace.config)
