@@ -1,15 +1,13 @@
--- One row per order line, with its rep's region and manager, its account's segment and its
--- product's family. A booking belongs to the region of the rep who sold it.
+-- One row per order line, with its rep's region and manager and its product's family. A booking
+-- belongs to the region of the rep who sold it. Account attributes are deliberately not joined
+-- here: this is the widest, hottest path (tens of millions of rows), every join costs on every
+-- query, and DuckDB does not drop unused LEFT JOINs; join dim_accounts where a query needs them.
 with order_lines as (
     select * from stg_erp__order_lines
 ),
 
 reps as (
     select * from stg_crm__reps
-),
-
-accounts as (
-    select * from stg_crm__accounts
 ),
 
 products as (
@@ -27,9 +25,6 @@ joined as (
         order_lines.rep_id,
         reps.manager_id,
         order_lines.account_id,
-        accounts.industry,
-        accounts.size_band,
-        accounts.region_id as account_region_id,
         order_lines.product_id,
         products.family as product_family,
         order_lines.quantity,
@@ -38,7 +33,6 @@ joined as (
         order_lines.amount
     from order_lines
     left join reps on order_lines.rep_id = reps.rep_id
-    left join accounts on order_lines.account_id = accounts.account_id
     left join products on order_lines.product_id = products.product_id
 )
 

@@ -1,4 +1,4 @@
--- One row per order line (a booking), with its week, month, region, rep, segment and family.
+-- One row per order line (a booking), with its week, month, region, rep, manager and family.
 with order_lines as (
     select * from int_order_lines_joined
 ),
@@ -14,15 +14,12 @@ final as (
         rep_id,
         manager_id,
         account_id,
-        industry,
-        size_band,
         product_id,
         product_family,
         quantity,
         unit_price,
         discount,
-        amount,
-        account_region_id
+        amount
     from order_lines
 )
 
