@@ -144,9 +144,16 @@ def validate(
         _fail(f"{failed} contract check(s) failed", 3)
 
 
+def _stderr_console() -> Any:
+    from rich.console import Console
+
+    return Console(stderr=True, width=None if sys.stderr.isatty() else 160)
+
+
 @app.command()
 @handles_errors
 def run(
+    job: Annotated[str, typer.Argument(help="Job in config/schedule.yml.")] = "default",
     region: Annotated[
         list[str] | None, typer.Option("--region", "-r", help="Region id; repeat for several.")
     ] = None,
@@ -154,63 +161,190 @@ def run(
         bool, typer.Option("--all", help="Every configured region plus the company view.")
     ] = False,
     as_of: Annotated[str | None, typer.Option(help="Snapshot date (default: latest).")] = None,
+    param: Annotated[
+        list[str] | None,
+        typer.Option("--param", "-p", help="Notebook parameter name=value; repeat for several."),
+    ] = None,
     notebook: Annotated[
         list[str] | None,
-        typer.Option("--notebook", "-n", help="Notebook name under notebooks/ (default: all)."),
+        typer.Option("--notebook", "-n", help="Report notebook (NN-topic); default: the job's."),
     ] = None,
-    workers: Annotated[int, typer.Option(help="Parallel notebook runs.")] = 2,
+    workers: Annotated[
+        int | None, typer.Option(min=1, help="Parallel runs (default: number of cores).")
+    ] = None,
+    force: Annotated[
+        bool, typer.Option("--force", help="Run even if inputs are unchanged since last success.")
+    ] = False,
+    executor: Annotated[
+        str, typer.Option(help="local (process pool) or dask (a distributed cluster).")
+    ] = "local",
+    scheduler_address: Annotated[
+        str | None, typer.Option(help="Dask scheduler, e.g. tcp://127.0.0.1:8786.")
+    ] = None,
 ) -> None:
-    """Run report notebooks per region through papermill and publish HTML under reports/."""
-    from salesops_lib.config import ALL_REGIONS, settings
+    """Run a job's report notebooks per region through papermill and publish HTML."""
+    from salesops_lib.batch import default_workers, plan_job, run_planned, summary_line
+    from salesops_lib.config import settings
     from salesops_lib.errors import ParameterError
-    from salesops_lib.runner import run_reports
+    from salesops_lib.executors import EXECUTORS
+    from salesops_lib.jobs import get_job, load_jobs
+    from salesops_lib.params import parse_assignments
+    from salesops_lib.snapshot import open_snapshot
+
+    if executor not in EXECUTORS:
+        raise ParameterError(f"--executor {executor!r}: allowed: {', '.join(EXECUTORS)}")
+    if executor == "dask" and not scheduler_address:
+        raise ParameterError("--executor dask needs --scheduler-address tcp://HOST:PORT")
+    cfg = settings()
+    snapshot = open_snapshot(cfg.snapshots_dir, as_of or None)
+    configured = get_job(job, load_jobs(cfg=cfg))
+    if executor == "dask" and scheduler_address:
+        from salesops_lib.executors import check_scheduler
+
+        if check_scheduler(scheduler_address) == 0:
+            _say(f"warning: no Dask workers connected to {scheduler_address} yet")
+    runs = plan_job(
+        cfg,
+        configured,
+        snapshot.snapshot_id,
+        regions=region or [],
+        all_regions=all_regions,
+        notebook_names=notebook or [],
+        parameters=parse_assignments(param or []),
+    )
+    results = run_planned(
+        runs,
+        _stderr_console(),
+        workers=workers or default_workers(),
+        force=force,
+        executor=executor,
+        scheduler_address=scheduler_address,
+    )
+    typer.echo(summary_line(results, cfg.reports_dir, snapshot.snapshot_id))
+    if any(r.status == "failed" for r in results):
+        raise typer.Exit(1)
+
+
+@app.command()
+@handles_errors
+def schedule(
+    next_: Annotated[
+        bool, typer.Option("--next", help="Print the next fire times of every job and exit.")
+    ] = False,
+    now: Annotated[
+        str | None, typer.Option(help="Count --next from this ISO time (default: now, UTC).")
+    ] = None,
+    count: Annotated[int, typer.Option(min=1, help="Fire times per job for --next.")] = 1,
+    workers: Annotated[
+        int | None, typer.Option(min=1, help="Parallel runs (default: number of cores).")
+    ] = None,
+    executor: Annotated[str, typer.Option(help="local or dask.")] = "local",
+    scheduler_address: Annotated[
+        str | None, typer.Option(help="Dask scheduler, e.g. tcp://127.0.0.1:8786.")
+    ] = None,
+) -> None:
+    """Fire the jobs of config/schedule.yml on their cron expressions (foreground)."""
+    import datetime as dt
+
+    from salesops_lib.batch import default_workers, plan_job, run_planned, summary_line
+    from salesops_lib.config import settings
+    from salesops_lib.errors import ParameterError, WorkbenchError
+    from salesops_lib.jobs import Job, load_jobs
+    from salesops_lib.scheduler import next_fire_table, run_scheduler
     from salesops_lib.snapshot import open_snapshot
 
     cfg = settings()
-    snapshot = open_snapshot(cfg.snapshots_dir, as_of or None)
-    if all_regions and region:
-        raise ParameterError("use either --region or --all, not both")
-    if all_regions:
-        regions = [*cfg.region_ids(), ALL_REGIONS]
-    elif region:
-        for region_id in region:
-            cfg.region_name(region_id)  # raises for unknown ids, listing the allowed ones
-        regions = list(region)
-    else:
-        raise ParameterError(
-            f"name a region with --region (one of {', '.join(cfg.region_ids())}, {ALL_REGIONS}) "
-            "or pass --all"
-        )
-    notebooks_dir = cfg.root / "notebooks"
-    available = sorted(notebooks_dir.glob("[0-9][0-9]-*.ipynb"))
-    if notebook:
-        by_name = {p.stem: p for p in available} | {p.name: p for p in available}
-        unknown = [n for n in notebook if n not in by_name]
-        if unknown:
-            raise ParameterError(
-                f"unknown notebook(s) {', '.join(unknown)}; available: "
-                f"{', '.join(p.stem for p in available)}"
+    jobs = load_jobs(cfg=cfg)
+    if next_:
+        try:
+            start = dt.datetime.fromisoformat(now) if now else dt.datetime.now(dt.UTC)
+        except ValueError:
+            raise ParameterError(f"--now {now!r} is not an ISO date-time") from None
+        start = start if start.tzinfo else start.replace(tzinfo=dt.UTC)
+        for line in next_fire_table(jobs, start, count):
+            typer.echo(line)
+        return
+    console = _stderr_console()
+
+    def fire(job: Job) -> None:
+        try:
+            snapshot = open_snapshot(cfg.snapshots_dir, None)
+            runs = plan_job(cfg, job, snapshot.snapshot_id)
+            results = run_planned(
+                runs,
+                console,
+                workers=workers or default_workers(),
+                executor=executor,
+                scheduler_address=scheduler_address,
             )
-        selected = [by_name[n] for n in notebook]
-    else:
-        selected = available
-    results = run_reports(
-        selected,
-        regions,
-        snapshot.snapshot_id,
-        cfg.reports_dir,
-        workers=workers,
-        progress=_say,
-    )
-    failed = [r for r in results if r.status != "ok"]
-    typer.echo(
-        f"{len(results) - len(failed)} report(s) published, {len(failed)} failed; "
-        f"index: {cfg.reports_dir / snapshot.snapshot_id / 'index.html'}"
-    )
-    for result in failed:
-        typer.echo(f"FAILED {result.region} {result.notebook}: {result.error}", err=True)
+            console.print(
+                f"job {job.name}: " + summary_line(results, cfg.reports_dir, snapshot.snapshot_id),
+                highlight=False,
+            )
+        except WorkbenchError as exc:
+            console.print(f"job {job.name}: error: {exc}", highlight=False, markup=False)
+
+    run_scheduler(jobs, fire, console)
+
+
+@app.command()
+@handles_errors
+def runs(
+    limit: Annotated[int, typer.Option(min=1, help="Most recent runs to list.")] = 20,
+    failed: Annotated[bool, typer.Option("--failed", help="List failed runs only.")] = False,
+) -> None:
+    """List past runs (newest first) with status, duration and where the outputs are."""
+    from rich.console import Console
+    from rich.table import Table
+
+    from salesops_lib.config import settings
+    from salesops_lib.records import read_manifests
+
+    manifests = read_manifests(settings().reports_dir)
     if failed:
-        raise typer.Exit(1)
+        manifests = [m for m in manifests if m.get("status") != "ok"]
+    manifests = manifests[:limit]
+    if not manifests:
+        typer.echo(f"no runs recorded in {settings().reports_dir}")
+        return
+    table = Table()
+    for column in ("started", "job", "as of", "region", "notebook", "status", "seconds", "output"):
+        table.add_column(column, overflow="fold")
+    for m in manifests:
+        outputs = m.get("outputs") or {}
+        table.add_row(
+            str(m.get("started_at", "")),
+            str(m.get("job", "")),
+            str(m.get("as_of", "")),
+            str(m.get("region", "")),
+            str(m.get("notebook", "")),
+            str(m.get("status", "")),
+            f"{float(m.get('duration_s') or 0):.1f}",
+            str(outputs.get("html") or outputs.get("notebook") or m.get("error") or ""),
+        )
+    Console(width=None if sys.stdout.isatty() else 200).print(table)
+
+
+@app.command("import")
+@handles_errors
+def import_(
+    mapping: Annotated[
+        Path, typer.Argument(help="YAML mapping, e.g. config/mappings/maven_crm.yml")
+    ],
+    sources: Annotated[list[Path], typer.Argument(help="Source files or folders holding them.")],
+    as_of: Annotated[
+        str | None, typer.Option("--as-of", help="Snapshot date YYYY-MM-DD (default: from data).")
+    ] = None,
+    snapshots_dir: Annotated[
+        Path | None, typer.Option("--snapshots", help="Snapshot folder (default: configured).")
+    ] = None,
+    force: Annotated[bool, typer.Option("--force", help="Replace an existing snapshot.")] = False,
+) -> None:
+    """Import CSV exports through a YAML mapping into a validated snapshot (rows that break a
+    rule are quarantined, never dropped)."""
+    from salesops_lib.importer.command import import_command  # imported here: keeps --help fast
+
+    import_command(mapping, sources, as_of, snapshots_dir, force)
 
 
 def main() -> None:

@@ -30,7 +30,8 @@ import pandas as pd
 from salesops_lib import charts, narrative
 from salesops_lib.config import ALL_REGIONS, settings
 from salesops_lib.errors import ParameterError
-from salesops_lib.publish import HEADLINES_MIMETYPE, code_version
+from salesops_lib.provenance import provenance as report_provenance
+from salesops_lib.publish import HEADLINES_MIMETYPE
 from salesops_lib.schema import FORECAST_CATEGORIES, OPEN_STAGES
 from salesops_lib.snapshot import list_snapshots
 
@@ -614,18 +615,10 @@ def headlines(data: OverviewData) -> Headlines:
 
 def provenance(data: OverviewData, region: str, as_of: str) -> narrative.Html:
     """The report's provenance block: snapshot, parameters, code version, run time, command."""
-    version = code_version()
-    return narrative.Html(
-        narrative.provenance_html(
-            snapshot_id=data.snapshot_id,
-            snapshot_checksum=data.snapshot_checksum,
-            parameters={"region": region, "as_of": as_of},
-            package_version=str(version["package"]),
-            commit=version["commit"],
-            run_at=dt.datetime.now(dt.UTC),
-            command=(
-                f"salesops run --region {data.region} --as-of {data.snapshot_id} "
-                "--notebook 00-overview"
-            ),
-        )
+    return report_provenance(
+        "00-overview",
+        data.region,
+        data.snapshot_id,
+        data.snapshot_checksum,
+        {"region": region, "as_of": as_of},
     )

@@ -47,8 +47,19 @@ HEADLINE_LABELS: dict[str, tuple[str, str]] = {
     "bookings_growth": ("vs prior 12m", "change"),
     "open_pipeline": ("Open pipeline", "money"),
     "attainment_ytd": ("Attainment YTD", "pct"),
+    "bookings_period": ("Bookings in period", "money"),
+    "attainment_period": ("Attainment in period", "pct"),
+    "pipeline_change": ("Pipeline change", "money"),
+    "deals_at_risk": ("Deals at risk", "count"),
+    "bottlenecks": ("Stage bottlenecks", "count"),
+    "customers": ("Customers", "count"),
+    "customers_at_risk": ("Customers at risk", "count"),
+    "revenue_at_stake": ("Revenue at stake", "money"),
+    "clv_12m_total": ("CLV 12m", "money"),
+    "problem_records": ("Problem records", "count"),
 }
-"""Headline keys shown on the index, with their label and format."""
+"""Headline keys shown on the index, with their label and format, in display order; a report
+shows those it records."""
 
 
 def atomic_write_text(path: Path, text: str) -> None:
@@ -145,13 +156,22 @@ def _records(folder: Path) -> dict[tuple[str, str], dict[str, Any]]:
     return found
 
 
+def _format_count(value: float) -> str:
+    return f"{round(value):,}"
+
+
 def headline_text(headlines: Mapping[str, Any]) -> str:
     """Format the known headline numbers for the index (``Bookings 12m $1.2M · ...``)."""
     parts = []
     for key, (label, kind) in HEADLINE_LABELS.items():
         value = headlines.get(key)
         if isinstance(value, int | float):
-            formatter = {"money": format_money, "pct": format_pct, "change": format_change}[kind]
+            formatter = {
+                "money": format_money,
+                "pct": format_pct,
+                "change": format_change,
+                "count": _format_count,
+            }[kind]
             parts.append(f"{label} {formatter(value)}")
     return " · ".join(parts)
 

@@ -125,7 +125,14 @@ def _compare(
     start, end = _window(window_start, window_end)
     before = _side(earlier, "earlier", start, end, group_by)
     after = _side(later, "later", start, end, group_by)
-    both = before.merge(after, on="opportunity_id", how="outer", suffixes=("_b", "_a"))
+    # Join on integer codes of the ids: an outer merge on text keys sorts them, which is
+    # several times slower on a million deals.
+    ids = pd.concat([before["opportunity_id"], after["opportunity_id"]], ignore_index=True)
+    codes, uniques = pd.factorize(ids)
+    before = before.drop(columns="opportunity_id").assign(_key=codes[: len(before)])
+    after = after.drop(columns="opportunity_id").assign(_key=codes[len(before) :])
+    both = before.merge(after, on="_key", how="outer", suffixes=("_b", "_a"))
+    both.insert(0, "opportunity_id", uniques[both.pop("_key").to_numpy()])
     both["present_b"] = both["cents_b"].notna()
     both["present_a"] = both["cents_a"].notna()
     for col in ("in_pipeline_b", "in_pipeline_a", "closed_b", "closed_a", "won_a"):

@@ -98,3 +98,76 @@ def test_threshold_and_no_mutation() -> None:
     pd.testing.assert_frame_equal(frame, before)
     assert not out["is_anomaly"].any()
     assert len(out) == len(frame) == 2 * 104
+
+
+# --- pooled seasonality ----------------------------------------------------------------------
+
+SHARE_WOBBLE = [1.0, 1.1, 0.9, 1.05, 0.95, 1.08, 0.92]
+OTHERS = ["north", "south", "west", "central", "islands"]
+
+
+def pooled_weekly() -> pd.DataFrame:
+    """Six regions share one seasonal pattern (3x quarter-end weeks and a slow climb), each with
+    a +-10% wobble of its own; east books a tenth of the other five together, except in week 60
+    where it books a fifth of that (the planted dip). A region's dip also lowers the others'
+    "rest of the company", by about 8% here: well inside their wobble."""
+    ends = anomaly.weeks_to_quarter_end(pd.Series(WEEKS))
+    season = [(3.0 if ends[i] == 0 else 1.0) * (1 + i / 100) for i in range(len(WEEKS))]
+    rows = []
+    for i, week in enumerate(WEEKS):
+        others = {
+            name: 2000 * season[i] * SHARE_WOBBLE[(i + k) % 7] for k, name in enumerate(OTHERS)
+        }
+        east = 0.1 * sum(others.values()) * SHARE_WOBBLE[(i + 5) % 7]
+        if i == DIP_WEEK:
+            east *= 0.2
+        rows += [("east", week, east), *((name, week, v) for name, v in others.items())]
+    return pd.DataFrame(rows, columns=["region_id", "order_week", "bookings_amount"])
+
+
+def test_pooled_flags_the_dip_only_and_not_the_shared_quarter_end_rush() -> None:
+    weekly = pooled_weekly()
+    before = weekly.copy()
+    scored = anomaly.flag_anomalous_weeks_pooled(weekly)
+    pd.testing.assert_frame_equal(weekly, before)
+    flagged = scored[scored["is_anomaly"]]
+    assert list(zip(flagged["region_id"], flagged["order_week"], strict=True)) == [
+        ("east", WEEKS[DIP_WEEK])
+    ]
+    assert flagged["direction"].tolist() == ["dip"]
+    # quarter-end weeks triple bookings everywhere yet are not flagged
+    ends = anomaly.weeks_to_quarter_end(scored["order_week"]) == 0
+    assert not scored.loc[ends, "is_anomaly"].any()
+
+
+def test_pooled_baseline_is_level_share_times_the_rest() -> None:
+    scored = anomaly.flag_anomalous_weeks_pooled(pooled_weekly())
+    east = scored[scored["region_id"] == "east"].reset_index(drop=True)
+    weekly = pooled_weekly()
+    others = weekly[weekly["region_id"] != "east"].groupby("order_week")["bookings_amount"].sum()
+    assert np.allclose(east["rest_amount"], others.to_numpy())
+    # the level share at the dip is the median of 26 centred shares: east is 0.1 x the rest
+    # times a wobble whose median is 1.0
+    assert east.loc[DIP_WEEK, "level_share"] == pytest.approx(0.1, rel=0.03)
+    assert east.loc[DIP_WEEK, "baseline"] == pytest.approx(
+        east.loc[DIP_WEEK, "level_share"] * others.iloc[DIP_WEEK]
+    )
+    # the dip books a fifth of its usual share (x its wobble, 0.92..1.1); damping c = 5% of
+    # the median week lifts the ratio a little: ln((0.2 x 1.1 + 0.05) / (1 + 0.05)) < ln(0.3)
+    assert east.loc[DIP_WEEK, "log_ratio"] < np.log(0.3)
+
+
+def test_pooled_single_region_falls_back_to_own_seasonal_baseline() -> None:
+    one = weekly()[lambda f: f["region_id"] == "east"]
+    scored = anomaly.flag_anomalous_weeks_pooled(one, threshold=3.5)
+    own = anomaly.flag_anomalous_weeks(one)
+    assert scored["score"].tolist() == own["score"].tolist()
+    assert scored.loc[scored["is_anomaly"], "order_week"].tolist() == [WEEKS[DIP_WEEK]]
+
+
+def test_pooled_no_bookings_gives_nan_scores_and_bad_window_is_named() -> None:
+    empty = pooled_weekly().assign(bookings_amount=0.0)
+    scored = anomaly.flag_anomalous_weeks_pooled(empty)
+    assert scored["score"].isna().all() and not scored["is_anomaly"].any()
+    with pytest.raises(ParameterError, match="scale_window"):
+        anomaly.flag_anomalous_weeks_pooled(pooled_weekly(), scale_window=0)

@@ -14,7 +14,7 @@ import pytest
 
 from salesops_lib.schema import TABLES
 from salesops_lib.snapshot import SnapshotWriter, list_snapshots, open_snapshot
-from tests.conftest import Workspace, make_workspace
+from tests.conftest import ROOT, Workspace, make_workspace
 
 
 def salesops(workspace: Workspace, *args: str) -> subprocess.CompletedProcess[str]:
@@ -132,3 +132,16 @@ def test_bad_scale_is_rejected_with_what_is_allowed(tmp_path: Path) -> None:
     assert result.returncode == 2
     assert "enormous" in error_lines(result)[0]
     assert not workspace.snapshots.exists() or list_snapshots(workspace.snapshots) == []
+
+
+def test_import_command_writes_a_valid_maven_snapshot(tmp_path: Path) -> None:
+    """`salesops import` on the Maven CRM export: a validated snapshot, quarantine counted."""
+    source = ROOT.parent / "shared" / "data" / "maven_crm"
+    workspace = make_workspace(tmp_path / "ws")
+    result = salesops(
+        workspace, "import", str(ROOT / "config" / "mappings" / "maven_crm.yml"), str(source)
+    )
+    assert result.returncode == 0, result.stderr + result.stdout
+    assert "1,425" in result.stdout or "1425" in result.stdout
+    assert len(list_snapshots(workspace.snapshots)) == 1
+    assert salesops(workspace, "validate").returncode == 0

@@ -16,7 +16,7 @@ NOTEBOOKS = sorted((ROOT / "notebooks").glob("[0-9][0-9]-*.ipynb"))
 
 
 def test_there_are_report_notebooks() -> None:
-    assert [p.name for p in NOTEBOOKS][:1] == ["00-overview.ipynb"]
+    assert "00-overview.ipynb" in [p.name for p in NOTEBOOKS]
 
 
 @pytest.mark.parametrize("notebook", NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])

@@ -1,80 +1,91 @@
 """The runner: parallel papermill runs per region, failure isolation, atomic publishing, index.
 
-These tests start real kernels (five runs in all) on a trivial notebook built here.
+These tests start real kernels on trivial notebooks built here (tests/trivial_notebooks.py):
+a cell that raises for one region, a cell that hangs, a kernel that dies, a kernel that fails to
+start once, and a runner killed in the middle of a job.
 """
 
 from __future__ import annotations
 
+import html
 import json
+import re
+import signal
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import nbformat
+import psutil
 import pytest
-from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
 from salesops_lib.errors import ParameterError
-from salesops_lib.runner import HEADLINES_MIMETYPE, plan_jobs, record_crash, run_reports
+from salesops_lib.runner import plan_jobs, record_crash, run_reports
+from tests.conftest import Workspace
+from tests.trivial_notebooks import (
+    SLOW_MARKER_ENV,
+    project_env,
+    salesops_cli,
+    workspace_project,
+    write_notebook,
+)
 
 AS_OF = "2026-11-23"
 
 
-def _write_notebook(path: Path, fail_for: str) -> Path:
-    parameters = new_code_cell('region: str = "all"  # region id\nas_of: str = ""  # date')
-    parameters.metadata["tags"] = ["parameters"]
-    headlines = new_code_cell(
-        "from IPython.display import display\n"
-        f"display({{{HEADLINES_MIMETYPE!r}: {{'open_pipeline': 1500000.0, "
-        "'region_name': '<i>' + region + '</i>'}}, raw=True)"
-    )
-    headlines.metadata["tags"] = ["headlines"]
-    notebook = new_notebook(
-        cells=[
-            new_markdown_cell("# Trivial report"),
-            parameters,
-            new_code_cell(f"if region == {fail_for!r}:\n    raise ValueError('boom in ' + region)"),
-            new_code_cell("if region == 'slow':\n    import time\n    time.sleep(60)"),
-            new_code_cell("print('report body for', region, 'as of', as_of)"),
-            headlines,
-        ],
-        metadata={
-            "kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}
-        },
-    )
-    nbformat.write(notebook, path)
-    return path
-
-
 @pytest.mark.e2e
 def test_failing_region_is_isolated_and_not_published(tmp_path: Path) -> None:
-    notebook = _write_notebook(tmp_path / "01-trivial.ipynb", fail_for="bad")
+    notebook = write_notebook(tmp_path / "01-trivial.ipynb", fail_for="bad")
+    other = write_notebook(tmp_path / "02-other.ipynb", body="print('second topic', region)")
     reports = tmp_path / "reports"
-    lines: list[str] = []
+    seen: list[str] = []
     results = run_reports(
-        [notebook], ["good", "bad"], AS_OF, reports, workers=2, progress=lines.append
+        [notebook, other],
+        ["good", "bad"],
+        AS_OF,
+        reports,
+        workers=2,
+        on_result=lambda r: seen.append(r.region),
     )
 
-    by_region = {r.region: r for r in results}
-    assert [r.region for r in results] == ["good", "bad"]
+    by_region = {r.region: r for r in results if r.notebook == "01-trivial"}
+    assert [(r.notebook, r.region) for r in results] == [
+        ("01-trivial", "good"),
+        ("01-trivial", "bad"),
+        ("02-other", "good"),
+        ("02-other", "bad"),
+    ]
+    assert sorted(seen) == ["bad", "bad", "good", "good"]
+    assert [r.status for r in results[2:]] == ["ok", "ok"]
     assert by_region["good"].status == "ok"
     assert by_region["good"].headlines["open_pipeline"] == 1500000.0
     assert by_region["bad"].status == "failed"
     assert by_region["bad"].error.startswith("ValueError: boom in bad")
-    assert len(lines) == 2
 
     day = reports / AS_OF
     good_html = (day / "good" / "01-trivial.html").read_text()
     assert "report body for good as of 2026-11-23" in good_html
     assert (day / "good" / "01-trivial.ipynb").is_file()
+    assert "second topic bad" in (day / "bad" / "02-other.html").read_text()
     record = json.loads((day / "good" / "01-trivial.run.json").read_text())
     assert record["status"] == "ok"
     assert record["parameters"] == {"region": "good", "as_of": AS_OF}
-    assert set(record["durations"]) == {"execute_s", "render_s", "total_s"}
+    assert {"kernel_start_s", "execute_s", "render_s", "total_s"} <= set(record["durations"])
+    assert record["package_versions"]["papermill"] == "2.7.0"
 
     assert not (day / "bad" / "01-trivial.html").exists()
     failed_notebook = nbformat.read(day / "_failed" / "bad" / "01-trivial.ipynb", as_version=4)
     assert any(o.get("ename") == "ValueError" for c in failed_notebook.cells
                for o in c.get("outputs", []))  # fmt: skip
     assert not list(day.glob(".tmp-*"))
+    manifests = [json.loads(p.read_text()) for p in (reports / "_runs").glob("*.json")]
+    assert sorted((m["notebook"], m["region"], m["status"]) for m in manifests) == [
+        ("01-trivial", "bad", "failed"),
+        ("01-trivial", "good", "ok"),
+        ("02-other", "bad", "ok"),
+        ("02-other", "good", "ok"),
+    ]
 
     index = (day / "index.html").read_text()
     assert 'href="good/01-trivial.html"' in index
@@ -85,18 +96,28 @@ def test_failing_region_is_isolated_and_not_published(tmp_path: Path) -> None:
     assert "&lt;i&gt;good&lt;/i&gt;" in index and "<i>good</i>" not in index
     assert "$1.5M" in index
     assert 'href="2026-11-23/index.html"' in (reports / "index.html").read_text()
+    links = [html.unescape(link) for link in re.findall(r'href="([^"]+)"', index)]
+    assert sorted(link for link in links if link.endswith(".html") and "/" in link
+                  and not link.startswith("..")) == [
+        "bad/02-other.html", "good/01-trivial.html", "good/02-other.html"
+    ]  # fmt: skip
+    for link in links:
+        assert not link.startswith(("/", "http")), link
+        assert (day / link).resolve().is_file(), link
+    for link in re.findall(r'href="([^"]+)"', (reports / "index.html").read_text()):
+        assert (reports / html.unescape(link)).resolve().is_file(), link
 
 
 @pytest.mark.e2e
 def test_published_report_survives_a_failed_rerun(tmp_path: Path) -> None:
     reports = tmp_path / "reports"
     day = reports / AS_OF
-    notebook = _write_notebook(tmp_path / "01-trivial.ipynb", fail_for="nobody")
+    notebook = write_notebook(tmp_path / "01-trivial.ipynb", fail_for="nobody")
     first = run_reports([notebook], ["good"], AS_OF, reports, workers=1)
     assert first[0].status == "ok"
     published = (day / "good" / "01-trivial.html").read_bytes()
 
-    _write_notebook(notebook, fail_for="good")
+    write_notebook(notebook, fail_for="good")
     second = run_reports([notebook], ["good"], AS_OF, reports, workers=1)
     assert second[0].status == "failed"
     assert (day / "good" / "01-trivial.html").read_bytes() == published
@@ -104,7 +125,7 @@ def test_published_report_survives_a_failed_rerun(tmp_path: Path) -> None:
     index = (day / "index.html").read_text()
     assert 'class="status-failed"' in index and 'previous <a href="good/01-trivial.html"' in index
 
-    _write_notebook(notebook, fail_for="nobody")
+    write_notebook(notebook, fail_for="nobody")
     third = run_reports([notebook], ["good"], AS_OF, reports, workers=1)
     assert third[0].status == "ok"
     assert not (day / "_failed" / "good" / "01-trivial.ipynb").exists()
@@ -112,18 +133,66 @@ def test_published_report_survives_a_failed_rerun(tmp_path: Path) -> None:
 
 
 @pytest.mark.e2e
-def test_a_cell_over_the_timeout_fails_only_that_run(tmp_path: Path) -> None:
-    notebook = _write_notebook(tmp_path / "01-trivial.ipynb", fail_for="nobody")
+def test_hanging_cell_and_dying_kernel_fail_only_their_runs(tmp_path: Path) -> None:
+    notebook = write_notebook(tmp_path / "01-trivial.ipynb")
     reports = tmp_path / "reports"
-    (result,) = run_reports([notebook], ["slow"], AS_OF, reports, workers=1, timeout_s=2)
+    results = run_reports(
+        [notebook], ["slow", "dies", "fine"], AS_OF, reports, workers=2, timeout_s=3
+    )
+    by_region = {r.region: r for r in results}
+    assert by_region["fine"].status == "ok"
+    assert by_region["slow"].status == "failed"
+    assert by_region["slow"].error.startswith("CellTimeoutError")
+    assert "timed out" in by_region["slow"].error
+    assert by_region["dies"].status == "failed"
+    assert "DeadKernelError" in by_region["dies"].error
+    day = reports / AS_OF
+    assert (day / "fine" / "01-trivial.html").is_file()
+    for region in ("slow", "dies"):
+        assert not (day / region / "01-trivial.html").exists()
+        record = json.loads((day / "_failed" / region / "01-trivial.run.json").read_text())
+        assert record["status"] == "failed" and record["error"] == by_region[region].error
+    assert 'class="status-failed"' in (day / "index.html").read_text()
+
+
+@pytest.mark.e2e
+def test_run_timeout_limits_the_whole_run(tmp_path: Path) -> None:
+    notebook = write_notebook(tmp_path / "01-trivial.ipynb")
+    (result,) = run_reports(
+        [notebook], ["slow"], AS_OF, tmp_path / "reports", workers=1, timeout_s=600, run_timeout_s=4
+    )
     assert result.status == "failed"
-    assert result.error.startswith("CellTimeoutError") and "timed out" in result.error
-    assert not (reports / AS_OF / "slow" / "01-trivial.html").exists()
-    assert 'class="status-failed"' in (reports / AS_OF / "index.html").read_text()
+    assert result.error == "RunTimeout: the run exceeded run_timeout_s=4"
+    assert result.duration_s < 60  # the cell sleeps 60 s: the run limit, not the cell's, stopped it
+
+
+@pytest.mark.e2e
+def test_a_kernel_that_fails_to_start_is_retried(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A kernel spec whose first start exits at once: the second start runs the notebook."""
+    flag = tmp_path / "started-once"
+    spec = tmp_path / "share" / "kernels" / "flaky"
+    spec.mkdir(parents=True)
+    script = (
+        f'if [ ! -e "{flag}" ]; then touch "{flag}"; exit 3; fi; '
+        f'exec "{sys.executable}" -m ipykernel_launcher -f "$0"'
+    )
+    argv = ["bash", "-c", script, "{connection_file}"]
+    spec_json = {"argv": argv, "display_name": "flaky", "language": "python"}
+    (spec / "kernel.json").write_text(json.dumps(spec_json))
+    monkeypatch.setenv("JUPYTER_PATH", str(tmp_path / "share"))
+    notebook = write_notebook(tmp_path / "01-trivial.ipynb")
+    reports = tmp_path / "reports"
+    (result,) = run_reports([notebook], ["good"], AS_OF, reports, workers=1, kernel_name="flaky")
+    assert flag.exists()
+    assert result.status == "ok", result.error
+    record = json.loads((reports / AS_OF / "good" / "01-trivial.run.json").read_text())
+    assert record["kernel_starts"] == 2 and record["kernel_name"] == "flaky"
 
 
 def test_plan_rejects_unsafe_region_ids_and_bad_dates(tmp_path: Path) -> None:
-    notebook = _write_notebook(tmp_path / "01-trivial.ipynb", fail_for="x")
+    notebook = write_notebook(tmp_path / "01-trivial.ipynb", fail_for="x")
     with pytest.raises(ParameterError, match=r"region '\.\./etc'"):
         plan_jobs([notebook], ["../etc"], AS_OF, tmp_path)
     with pytest.raises(ParameterError, match="not a date"):
@@ -136,7 +205,7 @@ def test_plan_rejects_unsafe_region_ids_and_bad_dates(tmp_path: Path) -> None:
 
 
 def test_a_crashed_worker_is_filed_as_failed_with_a_record(tmp_path: Path) -> None:
-    notebook = _write_notebook(tmp_path / "01-trivial.ipynb", fail_for="x")
+    notebook = write_notebook(tmp_path / "01-trivial.ipynb", fail_for="x")
     (job,) = plan_jobs([notebook], ["good"], AS_OF, tmp_path / "reports", kernel_name="k")
     result = record_crash(job, RuntimeError("worker died\nsecond line"))
     assert (result.status, result.error, result.html_path) == (
@@ -148,3 +217,82 @@ def test_a_crashed_worker_is_filed_as_failed_with_a_record(tmp_path: Path) -> No
     record = json.loads((failed / "01-trivial.run.json").read_text())
     assert record["status"] == "failed" and record["kernel_name"] == "k"
     assert not (tmp_path / "reports" / AS_OF / "good").exists()
+
+
+KILL_SCHEDULE = """\
+jobs:
+  default:
+    notebooks: [01-trivial]
+    regions: [na-east, dach, uki]
+    cron: "0 6 * * mon"
+"""
+
+
+def _kill_tree(process: subprocess.Popen[str]) -> None:
+    parent = psutil.Process(process.pid)
+    family = [parent, *parent.children(recursive=True)]
+    for member in family:
+        try:
+            member.send_signal(signal.SIGKILL)
+        except psutil.NoSuchProcess:
+            continue
+    process.wait(timeout=30)
+    psutil.wait_procs(family, timeout=30)
+
+
+@pytest.mark.e2e
+def test_killed_runner_leaves_nothing_partial_and_the_rerun_completes(
+    tiny_workspace: Workspace, tmp_path: Path
+) -> None:
+    project = workspace_project(
+        tmp_path / "project", tiny_workspace, KILL_SCHEDULE, {"01-trivial": "nobody"}
+    )
+    marker = tmp_path / "slow-marker"
+    marker.touch()
+    env = project_env(project) | {SLOW_MARKER_ENV: str(marker)}
+    day = project / "reports" / AS_OF
+    runner = subprocess.Popen(
+        [sys.executable, "-m", "salesops_lib.cli", "run", "--workers", "2"],
+        env=env,
+        cwd=project,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    )
+    try:
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:  # na-east finishes; dach and uki sleep in their cells
+            staged = [p for p in day.glob(".tmp-*") if p.is_dir()] if day.is_dir() else []
+            if (day / "na-east" / "01-trivial.html").is_file() and staged:
+                break
+            time.sleep(0.2)
+        else:
+            pytest.fail("the runner never published na-east while another run was in progress")
+    finally:
+        _kill_tree(runner)
+
+    assert [p for p in day.glob(".tmp-*") if p.is_dir()]  # what the killed runner left behind
+    for region in ("dach", "uki"):
+        assert not (day / region / "01-trivial.html").exists()
+        assert not (day / region / "01-trivial.run.json").exists()
+    for html_file in day.glob("*/01-trivial.html"):
+        assert html_file.with_suffix("").with_suffix(".run.json").is_file()
+        assert html_file.with_suffix(".ipynb").is_file()
+
+    marker.unlink()
+    rerun = salesops_cli(env, "run", "--workers", "2")
+    assert rerun.returncode == 0, rerun.stderr[-2000:]
+    assert "2 report(s) published, 1 unchanged (skipped), 0 failed" in rerun.stdout
+    for region in ("na-east", "dach", "uki"):
+        assert (day / region / "01-trivial.html").is_file(), region
+    assert not list(day.glob(".tmp-*"))
+    assert not (day / "_failed").exists()
+
+
+def test_index_headlines_show_known_numbers_of_any_report() -> None:
+    from salesops_lib.publish import headline_text
+
+    text = headline_text(
+        {"customers": 1234, "revenue_at_stake": 70998.55, "region_name": "DACH", "other": 5.0}
+    )
+    assert text == "Customers 1,234 · Revenue at stake $71K"

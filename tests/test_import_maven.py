@@ -1,0 +1,118 @@
+"""Acceptance: importing the Maven CRM export (../shared/data/maven_crm/, never copied).
+
+Known answers come from SOURCES.md and from counting the raw CSV files with the csv module.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import pyarrow.parquet as pq
+import pytest
+
+from salesops_lib import quality
+from salesops_lib.contracts import run_contracts
+from salesops_lib.importer import import_snapshot
+from salesops_lib.snapshot import open_snapshot
+from salesops_lib.warehouse import Warehouse
+
+ROOT = Path(__file__).resolve().parents[1]
+MAVEN = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "maven_crm"
+MAPPING = ROOT / "config" / "mappings" / "maven_crm.yml"
+
+
+def _raw(name: str) -> list[dict[str, str]]:
+    with (MAVEN / name).open(encoding="utf-8", newline="") as handle:
+        return list(csv.DictReader(handle))
+
+
+@pytest.fixture(scope="module")
+def imported(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    snaps = tmp_path_factory.mktemp("maven") / "snaps"
+    summary = import_snapshot(MAPPING, [MAVEN], None, snaps, force=False)
+    assert summary.as_of.isoformat() == "2017-12-31"
+    yield summary.snapshot_dir
+
+
+def _issues(folder: Path) -> list[dict[str, object]]:
+    return json.loads((folder / "_quarantine.json").read_text(encoding="utf-8"))["issues"]
+
+
+def test_regions_are_the_three_offices(imported: Path) -> None:
+    regions = pq.read_table(imported / "regions.parquet").to_pylist()
+    assert {(r["region_id"], r["region_name"]) for r in regions} == {
+        ("central", "Central"),
+        ("east", "East"),
+        ("west", "West"),
+    }
+
+
+def test_snapshot_passes_every_contract(imported: Path) -> None:
+    snapshot = open_snapshot(imported.parent, "2017-12-31")
+    with Warehouse(snapshot) as wh:
+        failed = [r for r in run_contracts(wh) if not r.passed]
+    assert failed == []
+
+
+def test_reps_are_agents_and_managers(imported: Path) -> None:
+    teams = _raw("sales_teams.csv")
+    reps = pq.read_table(imported / "reps.parquet").to_pylist()
+    roles = {r["rep_name"]: r["role"] for r in reps}
+    assert {n for n, role in roles.items() if role == "rep"} == {t["sales_agent"] for t in teams}
+    assert {n for n, role in roles.items() if role == "manager"} == {t["manager"] for t in teams}
+
+
+def test_quirks_are_found_with_exact_counts(imported: Path) -> None:
+    deals, accounts = _raw("sales_pipeline.csv"), _raw("accounts.csv")
+    no_account = sum(1 for d in deals if not d["account"].strip())
+    gtxpro = sum(1 for d in deals if d["product"] == "GTXPro")
+    typo = sum(1 for a in accounts if a["sector"] == "technolgy")
+    assert (no_account, typo) == (1425, 12)  # SOURCES.md
+    issues = _issues(imported)
+    by_rule: dict[str, int] = {}
+    for issue in issues:
+        by_rule[str(issue["rule"])] = by_rule.get(str(issue["rule"]), 0) + 1
+    assert by_rule["missing_account"] == no_account
+    assert by_rule["product_alias"] == gtxpro > 0
+    assert by_rule["category_alias"] == typo
+    industries = set(pq.read_table(imported / "accounts.parquet")["industry"].to_pylist())
+    assert "technolgy" not in industries and "technology" in industries
+    quarantined = {(i["file"], i["row"]) for i in issues if i["action"] == "quarantined"}
+    assert len(quarantined) == no_account
+
+
+def test_quality_report_counts_the_quirks(imported: Path) -> None:
+    snapshot = open_snapshot(imported.parent, "2017-12-31")
+    deals, issues = quality.load_deals(snapshot), quality.load_issues(snapshot)
+    findings = quality.issue_findings(issues)
+    records = quality.deal_records(deals, issues)
+    card = quality.scorecard(records, findings, None).iloc[0]
+    raw = _raw("sales_pipeline.csv")
+    assert card["records"] == len(raw)
+    assert card["missing_account"] == sum(1 for d in raw if not d["account"].strip())
+    open_raw = [d for d in raw if d["deal_stage"] in ("Prospecting", "Engaging")]
+    assert card["missing_close_date"] == sum(1 for d in open_raw if not d["close_date"])
+    by_region = quality.scorecard(records, findings, "region_id")
+    assert by_region["missing_account"].sum() == card["missing_account"]
+    assert set(by_region["region_id"]) >= {"central", "east", "west"}
+    corrected = findings[findings["check"] == "corrected"]
+    assert len(corrected) == sum(1 for d in raw if d["product"] == "GTXPro") + 12
+
+
+def test_won_deals_become_order_lines(imported: Path) -> None:
+    won = [d for d in _raw("sales_pipeline.csv") if d["deal_stage"] == "Won"]
+    lines = pq.read_table(imported / "order_lines.parquet").to_pylist()
+    assert len(lines) == len(won)
+    assert round(sum(x["amount"] for x in lines), 2) == sum(float(d["close_value"]) for d in won)
+    assert {x["quantity"] for x in lines} == {1} and {x["discount"] for x in lines} == {0.0}
+
+
+def test_reimport_gives_the_same_bytes(imported: Path, tmp_path: Path) -> None:
+    again = import_snapshot(MAPPING, [MAVEN], None, tmp_path / "snaps", force=False)
+    names = sorted(p.name for p in imported.iterdir())
+    assert names == sorted(p.name for p in again.snapshot_dir.iterdir())
+    for name in names:
+        assert (imported / name).read_bytes() == (again.snapshot_dir / name).read_bytes(), name
