@@ -9,7 +9,7 @@ Two sources of findings:
 * checks over the snapshot's deals: open deals whose close date is before the as-of date, open
   deals with no stage change for more than ``STALE_DAYS``, duplicates (same account, product
   and amount created within ``DUPLICATE_DAYS`` of each other), amounts more than
-  ``EXTREME_FACTOR`` times the product's list price.
+  ``EXTREME_FACTOR`` times the larger of the product's list price and its median deal amount.
 
 A *record* is a deal in the snapshot (by opportunity id) or a quarantined source row. The
 *score* is the share of records with no problem (corrected values do not count against it:
@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import matplotlib as mpl
+import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
@@ -55,7 +56,7 @@ CHECKS: dict[str, str] = {
     "close_before_create": "Close date before created date",
     "unmapped": "Unmapped stage or product",
     "negative_amount": "Negative amount",
-    "extreme_amount": f"Amount over {EXTREME_FACTOR:g}x list price",
+    "extreme_amount": f"Amount over {EXTREME_FACTOR:g}x the product's typical deal",
     "other_rule": "Other import rule broken",
     "corrected": "Value corrected at import (alias, typo)",
 }
@@ -176,7 +177,8 @@ def deal_findings(
         as_of: The snapshot's as-of date.
         stale_days: Days without a stage change after which an open deal is stale.
         duplicate_days: Window for duplicates.
-        extreme_factor: Multiple of list price above which an amount is extreme.
+        extreme_factor: Multiple of the larger of the list price and the product's median deal
+            amount above which an amount is extreme.
 
     Returns:
         One row per finding: record, check, owner_rep_id, region_id, detail.
@@ -184,11 +186,19 @@ def deal_findings(
     day = pd.Timestamp(as_of)
     imputed = deals.get("amount_is_imputed", pd.Series(False, index=deals.index)).astype(bool)
     real = deals[~imputed]
+    # A deal's reference is the larger of its product's list price and the median amount of the
+    # product's real deals: a one-unit catalogue (Maven) compares with the list price, a
+    # multi-unit pipeline (the demo) with what deals of that product usually come to.
+    product_median = real.groupby("product_id")["amount"].median()
+    typical_amount = np.maximum(
+        deals["list_price"].astype(float),
+        deals["product_id"].map(product_median).astype(float).fillna(0.0),
+    )
     masks = {
         "open_past_close": deals["is_open"] & (deals["close_date"] < day),
         "stale": deals["is_open"] & ((day - deals["last_stage_date"]).dt.days > stale_days),
         "duplicate": duplicate_deals(real, duplicate_days).reindex(deals.index, fill_value=False),
-        "extreme_amount": ~imputed & (deals["amount"] > extreme_factor * deals["list_price"]),
+        "extreme_amount": ~imputed & (deals["amount"] > extreme_factor * typical_amount),
     }
     parts = []
     for check, mask in masks.items():
