@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
-from salesops_lib import charts, narrative
+from salesops_lib import charts, missing_data, narrative
 from salesops_lib.config import ALL_REGIONS, settings
 from salesops_lib.errors import ParameterError
 from salesops_lib.provenance import provenance as report_provenance
@@ -392,6 +392,7 @@ class OverviewData:
         quota_attainment: ``fct_quota_attainment`` rows for the region.
         reps: ``dim_reps`` rows for the region.
         region_ids: Every region id of the snapshot (keys of the chart palette).
+        empty_tables: The snapshot's tables without rows (their sections say what is missing).
     """
 
     region: str
@@ -404,6 +405,7 @@ class OverviewData:
     quota_attainment: pd.DataFrame
     reps: pd.DataFrame
     region_ids: tuple[str, ...]
+    empty_tables: frozenset[str] = frozenset()
 
 
 def open_report_warehouse(region: str, as_of: str, snapshots_dir: Path | None = None) -> Warehouse:
@@ -467,7 +469,13 @@ def load_overview(warehouse: Warehouse, region: str) -> OverviewData:
         quota_attainment=warehouse.table("fct_quota_attainment", region=region),
         reps=warehouse.table("dim_reps", region=region),
         region_ids=tuple(sorted(names)),
+        empty_tables=missing_data.empty_tables(snapshot),
     )
+
+
+BOOKINGS_NEEDS: tuple[str, ...] = ("order_lines",)
+PIPELINE_NEEDS: tuple[str, ...] = ("opportunities",)
+ATTAINMENT_NEEDS: tuple[str, ...] = ("quotas", "order_lines")
 
 
 def executive_summary(data: OverviewData) -> narrative.Html:
@@ -482,8 +490,14 @@ def executive_summary(data: OverviewData) -> narrative.Html:
     )
 
 
-def bookings_trend_chart(data: OverviewData) -> charts.PngFigure:
-    """Monthly bookings over 24 months, stacked by region, titled with the 12-month change."""
+def bookings_trend_chart(data: OverviewData) -> charts.PngFigure | narrative.Html:
+    """Monthly bookings over 24 months, stacked by region, titled with the 12-month change.
+
+    Shows what data would enable it instead when the snapshot lacks that data.
+    """
+    gap = missing_data.section_gap(data.empty_tables, BOOKINGS_NEEDS, "the monthly bookings trend")
+    if gap is not None:
+        return gap
     comparison = compare_bookings_12m(data.bookings_monthly, data.as_of)
     title = f"{data.region_name}: {narrative.growth_phrase(comparison.growth)}"
     palette = charts.region_palette(data.region_ids)
@@ -493,8 +507,16 @@ def bookings_trend_chart(data: OverviewData) -> charts.PngFigure:
     return charts.PngFigure(figure)
 
 
-def bookings_trend_table(data: OverviewData) -> charts.DisplayTable:
-    """The last 12 months' bookings against the same months a year earlier, formatted."""
+def bookings_trend_table(data: OverviewData) -> charts.DisplayTable | narrative.Html:
+    """The last 12 months' bookings against the same months a year earlier, formatted.
+
+    Shows what data would enable it instead when the snapshot lacks that data.
+    """
+    gap = missing_data.section_gap(
+        data.empty_tables, BOOKINGS_NEEDS, "the month-by-month bookings comparison"
+    )
+    if gap is not None:
+        return gap
     table = bookings_by_month_table(monthly_bookings(data.bookings_monthly, data.as_of))
     table = table.assign(month=table["month"].dt.strftime("%b %Y"))
     return charts.format_table(
@@ -510,16 +532,28 @@ def bookings_trend_table(data: OverviewData) -> charts.DisplayTable:
     )
 
 
-def pipeline_chart(data: OverviewData) -> charts.PngFigure:
-    """Open pipeline by stage, stacked by forecast category, titled with the largest stage."""
+def pipeline_chart(data: OverviewData) -> charts.PngFigure | narrative.Html:
+    """Open pipeline by stage, stacked by forecast category, titled with the largest stage.
+
+    Shows what data would enable it instead when the snapshot lacks that data.
+    """
+    gap = missing_data.section_gap(data.empty_tables, PIPELINE_NEEDS, "the pipeline by stage chart")
+    if gap is not None:
+        return gap
     summary = summarize_pipeline(data.opportunities)
     title = narrative.pipeline_title(summary)
     figure = charts.pipeline_stage_chart(pipeline_by_stage_and_category(data.opportunities), title)
     return charts.PngFigure(figure)
 
 
-def pipeline_table(data: OverviewData) -> charts.DisplayTable:
-    """Open pipeline per stage: count, share, and amount by forecast category, formatted."""
+def pipeline_table(data: OverviewData) -> charts.DisplayTable | narrative.Html:
+    """Open pipeline per stage: count, share, and amount by forecast category, formatted.
+
+    Shows what data would enable it instead when the snapshot lacks that data.
+    """
+    gap = missing_data.section_gap(data.empty_tables, PIPELINE_NEEDS, "the pipeline by stage table")
+    if gap is not None:
+        return gap
     by_stage = pipeline_by_stage(data.opportunities)
     by_category = pipeline_by_stage_and_category(data.opportunities)
     table = by_stage[["stage", "opportunities", "share_of_amount"]].merge(by_category, on="stage")
@@ -543,8 +577,16 @@ ATTAINMENT_LABELS: dict[str, str] = {
 }
 
 
-def attainment_region_table(data: OverviewData) -> charts.DisplayTable:
-    """Year-to-date attainment per region, formatted."""
+def attainment_region_table(data: OverviewData) -> charts.DisplayTable | narrative.Html:
+    """Year-to-date attainment per region, formatted.
+
+    Shows what data would enable it instead when the snapshot lacks that data.
+    """
+    gap = missing_data.section_gap(
+        data.empty_tables, ATTAINMENT_NEEDS, "quota attainment by region"
+    )
+    if gap is not None:
+        return gap
     teams = attainment_by_manager(rep_attainment_ytd(data.quota_attainment, data.as_of), data.reps)
     return charts.format_table(
         attainment_by_region(teams).drop(columns=["region_id"]),
@@ -555,8 +597,16 @@ def attainment_region_table(data: OverviewData) -> charts.DisplayTable:
     )
 
 
-def attainment_table(data: OverviewData) -> charts.DisplayTable:
-    """Year-to-date attainment per region and manager, formatted."""
+def attainment_table(data: OverviewData) -> charts.DisplayTable | narrative.Html:
+    """Year-to-date attainment per region and manager, formatted.
+
+    Shows what data would enable it instead when the snapshot lacks that data.
+    """
+    gap = missing_data.section_gap(
+        data.empty_tables, ATTAINMENT_NEEDS, "quota attainment by manager"
+    )
+    if gap is not None:
+        return gap
     teams = attainment_by_manager(rep_attainment_ytd(data.quota_attainment, data.as_of), data.reps)
     return charts.format_table(
         teams.drop(columns=["region_id", "manager_id"]),
@@ -567,8 +617,16 @@ def attainment_table(data: OverviewData) -> charts.DisplayTable:
     )
 
 
-def attainment_chart(data: OverviewData) -> charts.PngFigure:
-    """Distribution of rep attainment year to date, titled with the share at or above 100%."""
+def attainment_chart(data: OverviewData) -> charts.PngFigure | narrative.Html:
+    """Distribution of rep attainment year to date, titled with the share at or above 100%.
+
+    Shows what data would enable it instead when the snapshot lacks that data.
+    """
+    gap = missing_data.section_gap(
+        data.empty_tables, ATTAINMENT_NEEDS, "the rep attainment distribution"
+    )
+    if gap is not None:
+        return gap
     rep_ytd = rep_attainment_ytd(data.quota_attainment, data.as_of)
     title = narrative.attainment_title(summarize_attainment(rep_ytd))
     return charts.PngFigure(charts.attainment_distribution_chart(rep_ytd, title))

@@ -40,7 +40,16 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from salesops_lib import anomaly, attainment, funnel, narrative, risk, variance, velocity
+from salesops_lib import (
+    anomaly,
+    attainment,
+    funnel,
+    missing_data,
+    narrative,
+    risk,
+    variance,
+    velocity,
+)
 from salesops_lib import waterfall as wf
 from salesops_lib.config import ALL_REGIONS, settings
 from salesops_lib.errors import ParameterError
@@ -717,7 +726,7 @@ def _target(data: PerformanceData) -> pd.DataFrame:
 
 
 def _missing(text: str) -> narrative.Html:
-    return narrative.Html(f'<p class="missing">{narrative_escape(text)}</p>')
+    return missing_data.missing_note(text)
 
 
 def narrative_escape(text: str) -> str:

@@ -29,7 +29,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
-from salesops_lib import charts, narrative
+from salesops_lib import charts, missing_data, narrative
 from salesops_lib.config import ALL_REGIONS
 from salesops_lib.importer.quarantine import QUARANTINE_FILE, empty_issues, from_json_bytes
 from salesops_lib.overview import Headlines, open_report_warehouse
@@ -345,6 +345,9 @@ def snapshot_score(snapshot: Snapshot, region: str) -> dict[str, Any]:
         records = records[records["region_id"] == region]
         findings = findings[findings["region_id"] == region]
     row = scorecard(records, findings, None)
+    if row.empty:  # no deal records in scope (e.g. a snapshot without opportunities)
+        return {"snapshot": snapshot.snapshot_id, "records": 0, "problem_records": 0,
+                "score": float("nan")}  # fmt: skip
     return {
         "snapshot": snapshot.snapshot_id,
         "records": int(row["records"].iloc[0]),
@@ -437,7 +440,11 @@ def _quarantined_rows(issues: pd.DataFrame) -> int:
 
 
 def _company(data: QualityData) -> pd.Series:
-    return scorecard(data.records, data.findings, None).iloc[0]
+    table = scorecard(data.records, data.findings, None)
+    if table.empty:  # no deal records in scope: zero counts, no score
+        zeros = dict.fromkeys(["records", *CHECKS, "problem_records"], 0)
+        return pd.Series({**zeros, "score": float("nan")})
+    return table.iloc[0]
 
 
 def summary(data: QualityData) -> narrative.Html:
@@ -473,15 +480,26 @@ def _score_table(table: pd.DataFrame, first: dict[str, str]) -> charts.DisplayTa
     )
 
 
-def region_scorecard_table(data: QualityData) -> charts.DisplayTable:
+DEALS_NEEDS: tuple[str, ...] = ("opportunities",)
+
+
+def region_scorecard_table(data: QualityData) -> charts.DisplayTable | narrative.Html:
     """Scorecard per region (checks with no finding anywhere are left out)."""
+    empty = missing_data.empty_tables(data.snapshot)
+    gap = missing_data.section_gap(empty, DEALS_NEEDS, "the data-quality scorecard by region")
+    if gap is not None:
+        return gap
     return _score_table(
         scorecard(data.records, data.findings, "region_id"), {"region_id": "Region"}
     )
 
 
-def owner_scorecard_table(data: QualityData) -> charts.DisplayTable:
+def owner_scorecard_table(data: QualityData) -> charts.DisplayTable | narrative.Html:
     """Scorecard per owner rep, worst score first."""
+    empty = missing_data.empty_tables(data.snapshot)
+    gap = missing_data.section_gap(empty, DEALS_NEEDS, "the data-quality scorecard by owner")
+    if gap is not None:
+        return gap
     table = scorecard(data.records, data.findings, "owner_rep_id")
     table = table.assign(
         owner=table["owner_rep_id"].map(data.rep_names).fillna(table["owner_rep_id"])
@@ -521,8 +539,12 @@ def quarantine_table(data: QualityData) -> charts.DisplayTable:
     )
 
 
-def trend_table(data: QualityData) -> charts.DisplayTable:
+def trend_table(data: QualityData) -> charts.DisplayTable | narrative.Html:
     """Score of every snapshot up to this one."""
+    empty = missing_data.empty_tables(data.snapshot)
+    gap = missing_data.section_gap(empty, DEALS_NEEDS, "the data-quality trend table")
+    if gap is not None:
+        return gap
     return charts.format_table(
         data.trend,
         pct=["score"],
@@ -536,8 +558,12 @@ def trend_table(data: QualityData) -> charts.DisplayTable:
     )
 
 
-def trend_chart(data: QualityData) -> charts.PngFigure:
+def trend_chart(data: QualityData) -> charts.PngFigure | narrative.Html:
     """The score of every snapshot up to this one as a line, titled with the latest score."""
+    empty = missing_data.empty_tables(data.snapshot)
+    gap = missing_data.section_gap(empty, DEALS_NEEDS, "the data-quality trend")
+    if gap is not None:
+        return gap
     with mpl.rc_context(charts.HOUSE_RC):
         figure = Figure(figsize=(9.0, 3.2), layout="constrained")
         axes = figure.add_subplot()
@@ -556,8 +582,12 @@ def trend_chart(data: QualityData) -> charts.PngFigure:
     return charts.PngFigure(figure)
 
 
-def to_fix_table(data: QualityData) -> charts.DisplayTable:
+def to_fix_table(data: QualityData) -> charts.DisplayTable | narrative.Html:
     """Up to ten findings per owner to fix, with file, row and value."""
+    empty = missing_data.empty_tables(data.snapshot)
+    gap = missing_data.section_gap(empty, DEALS_NEEDS, "the list of records to fix")
+    if gap is not None:
+        return gap
     items = to_fix(data.findings)
     items = items.assign(
         owner=items["owner_rep_id"].map(data.rep_names).fillna(items["owner_rep_id"]),

@@ -36,7 +36,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from salesops_lib import charts, clusters, narrative
+from salesops_lib import charts, clusters, missing_data, narrative
 from salesops_lib import segmentation_charts as seg_charts
 from salesops_lib.abc_analysis import abc_classes, concentration_curve
 from salesops_lib.clv import (
@@ -96,6 +96,7 @@ class SegmentationData:
         accounts: ``dim_accounts`` rows (account_id, account_name, owner_rep_id) of the region.
         reps: ``dim_reps`` rows (rep_id, rep_name) of the whole snapshot.
         n_clusters: Requested number of clusters (0 = automatic).
+        empty_tables: The snapshot's tables without rows (their sections say what is missing).
     """
 
     region: str
@@ -109,6 +110,7 @@ class SegmentationData:
     accounts: pd.DataFrame
     reps: pd.DataFrame
     n_clusters: int
+    empty_tables: frozenset[str] = frozenset()
 
 
 def resolve_compare_to(snapshots_dir: Path, as_of: dt.date, compare_to: str) -> dt.date | None:
@@ -219,7 +221,11 @@ def load_segmentation(
         ),
         reps=warehouse.table("dim_reps", columns=["rep_id", "rep_name"]),
         n_clusters=n_clusters,
+        empty_tables=missing_data.empty_tables(snapshot),
     )
+
+
+BOOKINGS_NEEDS: tuple[str, ...] = ("order_lines",)
 
 
 # --- CLV -------------------------------------------------------------------------------------
@@ -661,8 +667,13 @@ def executive_summary(report: SegmentationReport) -> narrative.Html:
     return _html_list(summary_sentences(report))
 
 
-def segment_table(report: SegmentationReport) -> charts.DisplayTable:
+def segment_table(report: SegmentationReport) -> charts.DisplayTable | narrative.Html:
     """Customers and revenue per RFM segment, with the suggested action."""
+    gap = missing_data.section_gap(
+        report.data.empty_tables, BOOKINGS_NEEDS, "the customer segments"
+    )
+    if gap is not None:
+        return gap
     return charts.format_table(
         report.segments,
         money=["revenue"],
@@ -697,13 +708,21 @@ def rfm_rules_table() -> charts.DisplayTable:
     )
 
 
-def rfm_grid_chart(report: SegmentationReport) -> charts.PngFigure:
+def rfm_grid_chart(report: SegmentationReport) -> charts.PngFigure | narrative.Html:
     """Customers per recency x frequency score cell."""
+    gap = missing_data.section_gap(report.data.empty_tables, BOOKINGS_NEEDS, "the RFM grid")
+    if gap is not None:
+        return gap
     return charts.PngFigure(seg_charts.rfm_grid_heatmap(report.rfm, report.data.region_name))
 
 
 def abc_chart(report: SegmentationReport) -> charts.PngFigure | narrative.Html:
     """The concentration curve of revenue over customers."""
+    gap = missing_data.section_gap(
+        report.data.empty_tables, BOOKINGS_NEEDS, "the revenue concentration curve"
+    )
+    if gap is not None:
+        return gap
     if report.curve is None or report.abc_customers is None:
         return _paragraph("There is no revenue, so there is no concentration curve.")
     return charts.PngFigure(seg_charts.abc_curve(report.curve, report.abc_customers))
@@ -711,6 +730,9 @@ def abc_chart(report: SegmentationReport) -> charts.PngFigure | narrative.Html:
 
 def abc_table(report: SegmentationReport) -> charts.DisplayTable | narrative.Html:
     """Count and revenue share of A, B and C customers and products."""
+    gap = missing_data.section_gap(report.data.empty_tables, BOOKINGS_NEEDS, "the ABC classes")
+    if gap is not None:
+        return gap
     if report.abc_customers is None or report.abc_products is None:
         return _paragraph("There is no revenue to classify.")
     rows = []
@@ -739,6 +761,11 @@ def abc_table(report: SegmentationReport) -> charts.DisplayTable | narrative.Htm
 
 def cluster_selection_table(report: SegmentationReport) -> charts.DisplayTable | narrative.Html:
     """Silhouette (k-means) and BIC (Gaussian mixture) per k, with each model's choice."""
+    gap = missing_data.section_gap(
+        report.data.empty_tables, BOOKINGS_NEEDS, "the choice of the number of clusters"
+    )
+    if gap is not None:
+        return gap
     found = report.clusters
     if found.selection is None:
         reason = found.note or f"The number of clusters was given: {found.k}."
@@ -785,13 +812,19 @@ def cluster_notes(report: SegmentationReport) -> narrative.Html:
 
 def cluster_chart(report: SegmentationReport) -> charts.PngFigure | narrative.Html:
     """Heatmap of each cluster's deviation from the average customer, per feature."""
+    gap = missing_data.section_gap(report.data.empty_tables, BOOKINGS_NEEDS, "the cluster profiles")
+    if gap is not None:
+        return gap
     if report.clusters.k <= 1:
         return _paragraph("One group only, so there are no cluster profiles to compare.")
     return charts.PngFigure(seg_charts.cluster_profile_chart(report.clusters.deviations))
 
 
-def cluster_table(report: SegmentationReport) -> charts.DisplayTable:
+def cluster_table(report: SegmentationReport) -> charts.DisplayTable | narrative.Html:
     """Per cluster: size, revenue share and a few average features."""
+    gap = missing_data.section_gap(report.data.empty_tables, BOOKINGS_NEEDS, "the cluster table")
+    if gap is not None:
+        return gap
     profiles = report.clusters.profiles
     columns = [
         "cluster_name", "accounts", "account_share", "revenue", "revenue_share", "recency_days",
@@ -824,11 +857,21 @@ def cluster_table(report: SegmentationReport) -> charts.DisplayTable:
 
 def cluster_descriptions(report: SegmentationReport) -> narrative.Html:
     """One sentence per cluster describing what sets it apart."""
+    gap = missing_data.section_gap(
+        report.data.empty_tables, BOOKINGS_NEEDS, "the cluster descriptions"
+    )
+    if gap is not None:
+        return gap
     return _html_list(list(report.clusters.profiles["description"]), "clusters")
 
 
 def clv_chart(report: SegmentationReport) -> charts.PngFigure | narrative.Html:
     """Distribution of customers' 12-month CLV, or why there is none."""
+    gap = missing_data.section_gap(
+        report.data.empty_tables, BOOKINGS_NEEDS, "customer lifetime value"
+    )
+    if gap is not None:
+        return gap
     if report.clv.table is None:
         return _paragraph(report.clv.note)
     return charts.PngFigure(seg_charts.clv_distribution(report.clv.table["clv"], CLV_MONTHS))
@@ -851,6 +894,11 @@ def clv_parameters(report: SegmentationReport) -> narrative.Html:
 
 def top_customers_table(report: SegmentationReport) -> charts.DisplayTable | narrative.Html:
     """The customers with the highest 12-month CLV (names escaped)."""
+    gap = missing_data.section_gap(
+        report.data.empty_tables, BOOKINGS_NEEDS, "the top customers by lifetime value"
+    )
+    if gap is not None:
+        return gap
     if report.clv.table is None:
         return _paragraph(report.clv.note)
     top = report.customers.dropna(subset=["clv"]).sort_values(
@@ -885,6 +933,9 @@ def top_customers_table(report: SegmentationReport) -> charts.DisplayTable | nar
 
 def migration_table(report: SegmentationReport) -> charts.DisplayTable | narrative.Html:
     """Customers per (segment before, segment after), or why there is no comparison."""
+    gap = missing_data.section_gap(report.data.empty_tables, BOOKINGS_NEEDS, "segment migration")
+    if gap is not None:
+        return gap
     if report.migration is None:
         return _paragraph(migration_sentence(None, report.data.compare_to))
     counts = report.migration.counts
@@ -910,6 +961,11 @@ def migration_summary(report: SegmentationReport) -> narrative.Html:
 
 def action_table(report: SegmentationReport) -> charts.DisplayTable | narrative.Html:
     """Save and Grow lists per owner rep with the numbers behind each (names escaped)."""
+    gap = missing_data.section_gap(
+        report.data.empty_tables, BOOKINGS_NEEDS, "the save and grow action lists"
+    )
+    if gap is not None:
+        return gap
     actions = report.actions
     if actions.empty:
         return _paragraph("No customer is on a Save or Grow list.")

@@ -56,7 +56,9 @@ class SourceSpec(_Strict):
         dayfirst: Whether ambiguous dates such as 03/04/2017 are day first.
         date_format: An explicit strptime format; ``None`` accepts ISO and common formats.
         excel_dates: Read whole numbers in date columns as Excel serial dates in this system
-            (``1900`` or ``1904``); ``None`` treats them as unparseable.
+            (``1900`` or ``1904``); ``None`` treats them as unparseable in text files and
+            uses the workbook's own date system in Excel workbooks.
+        sheet: The worksheet to read from an Excel workbook; ``None`` reads the first sheet.
         columns: Logical field name -> source column.
     """
 
@@ -68,6 +70,7 @@ class SourceSpec(_Strict):
     dayfirst: bool = False
     date_format: str | None = None
     excel_dates: Literal[1900, 1904] | None = None
+    sheet: str | None = None
     columns: dict[str, ColumnSpec]
 
     @field_validator("decimal")

@@ -1,4 +1,4 @@
-"""Robust reading of CSV exports: encodings, separators, dates, numbers stored as text.
+"""Robust reading of CSV exports and Excel sheets: encodings, separators, dates, numbers.
 
 Every value is read as text first, then parsed per field type. A value that cannot be parsed
 becomes an issue naming the file, the row (line number, header = 1) and the column; it is never
@@ -9,7 +9,6 @@ value means (quarantine, or a documented imputation).
 from __future__ import annotations
 
 import codecs
-import datetime as dt
 import io
 import re
 from collections.abc import Callable
@@ -19,12 +18,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from salesops_lib.importer.excel import EXCEL_EPOCHS, EXCEL_SUFFIXES, read_sheet
 from salesops_lib.importer.mapping import SourceSpec
 from salesops_lib.importer.quarantine import ImportDataError, combine, make_issues
 
-EXCEL_EPOCHS: dict[int, dt.date] = {1900: dt.date(1899, 12, 30), 1904: dt.date(1904, 1, 1)}
-"""Day zero of Excel's two date systems (1900 counts the phantom 1900-02-29, hence Dec 30)."""
-EXCEL_SUFFIXES: tuple[str, ...] = (".xlsx", ".xlsm", ".xls")
 _SPACES = re.compile(r"[\s\u00a0\u202f]+")
 _CURRENCY = re.compile(r"[$€£¥]|\b(?:USD|EUR|GBP)\b")
 _SERIAL = re.compile(r"^\d{1,6}(?:\.0+)?$")
@@ -84,8 +81,7 @@ def decode_file(path: Path, encoding: str = "auto") -> SourceText:
     """
     if path.suffix.lower() in EXCEL_SUFFIXES:
         raise ImportDataError(
-            f"{path.name}: reading Excel workbooks needs the openpyxl package, which is not "
-            "installed; save the sheet as CSV (Excel serial dates are read with excel_dates)"
+            f"{path.name}: is an Excel workbook, not a text file; read it with read_source"
         )
     raw = path.read_bytes()
     if encoding != "auto":
@@ -120,8 +116,11 @@ def read_source(path: Path, spec: SourceSpec) -> pd.DataFrame:
 
     Raises:
         ImportDataError: If a required column is missing (naming file, column and rule), or
-            the file cannot be read as delimited text.
+            the file cannot be read as delimited text or as an Excel workbook.
     """
+    if path.suffix.lower() in EXCEL_SUFFIXES:
+        sheet = read_sheet(path, spec.sheet)
+        return _select_columns(sheet.cells, sheet.rows, spec, path)
     source = decode_file(path, spec.encoding)
     try:
         frame = pd.read_csv(
@@ -134,8 +133,15 @@ def read_source(path: Path, spec: SourceSpec) -> pd.DataFrame:
     except (pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
         message = str(exc).strip().splitlines()[0] if str(exc).strip() else "no data"
         raise ImportDataError(f"{path.name}: not readable as delimited text: {message}") from None
+    return _select_columns(frame, np.arange(2, len(frame) + 2, dtype="int64"), spec, path)
+
+
+def _select_columns(
+    frame: pd.DataFrame, rows: np.ndarray, spec: SourceSpec, path: Path
+) -> pd.DataFrame:
+    """Pick and trim the mapped columns of a text frame, checking required columns."""
     headers = {_norm_header(c): c for c in frame.columns}
-    out = pd.DataFrame({"_row": np.arange(2, len(frame) + 2, dtype="int64")})
+    out = pd.DataFrame({"_row": np.asarray(rows, dtype="int64")})
     for field, column in spec.columns.items():
         original = headers.get(_norm_header(column.column))
         if original is None:

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from salesops_lib.importer.excel import excel_spec
 from salesops_lib.importer.mapping import Mapping, SourceSpec
 from salesops_lib.importer.parsing import parse_fields, read_source
 from salesops_lib.importer.quarantine import ImportDataError
@@ -77,6 +78,6 @@ def load_sources(mapping: Mapping, sources: Sequence[Path]) -> dict[str, LoadedS
     for name, spec in mapping.sources.items():
         path = Path(sources[0]) if single else locate(sources, spec)
         raw = read_source(path, spec)
-        frame, issues = parse_fields(raw, spec, path.name)
+        frame, issues = parse_fields(raw, excel_spec(path, spec), path.name)
         loaded[name] = LoadedSource(name, path.name, path, len(raw), frame, issues)
     return loaded

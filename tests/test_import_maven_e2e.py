@@ -1,0 +1,60 @@
+"""End to end: import the Maven CRM export, then `salesops run --all` publishes every report.
+
+The expected set (4 notebooks x central/east/west/all) comes from the notebooks folder and
+config/workbench.maven_crm.yml, read here independently of the runner.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+MAVEN = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "maven_crm"
+MAPPING = ROOT / "config" / "mappings" / "maven_crm.yml"
+SALESOPS = Path(sys.executable).with_name("salesops")
+
+
+def _config(folder: Path) -> Path:
+    config = yaml.safe_load((ROOT / "config" / "workbench.yml").read_text(encoding="utf-8"))
+    maven = yaml.safe_load((ROOT / "config" / "workbench.maven_crm.yml").read_text("utf-8"))
+    config["regions"] = maven["regions"]
+    config["paths"] = {"snapshots": str(folder / "snapshots"), "reports": str(folder / "reports")}
+    path = folder / "workbench.yml"
+    path.write_text(yaml.safe_dump(config, sort_keys=False), encoding="utf-8")
+    return path
+
+
+def _salesops(args: list[str], env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [str(SALESOPS), *args], env=env, cwd=ROOT, capture_output=True, text=True, timeout=900
+    )
+
+
+def test_maven_import_then_run_all_publishes_every_report(tmp_path: Path) -> None:
+    env = {**os.environ, "SALESOPS_CONFIG": str(_config(tmp_path)), "SALESOPS_HOME": str(ROOT)}
+    imported = _salesops(["import", str(MAPPING), str(MAVEN)], env)
+    assert imported.returncode == 0, imported.stderr[-2000:]
+    ran = _salesops(["run", "--all", "--workers", "2"], env)
+    assert ran.returncode == 0, ran.stderr[-3000:]
+
+    regions = ["central", "east", "west", "all"]
+    notebooks = sorted(p.stem for p in (ROOT / "notebooks").glob("[0-9][0-9]-*.ipynb"))
+    expected = {(region, notebook) for region in regions for notebook in notebooks}
+    records = [
+        json.loads(path.read_text(encoding="utf-8"))
+        for path in (tmp_path / "reports" / "_runs").glob("*.json")
+    ]
+    assert {(r["region"], r["notebook"]) for r in records} == expected
+    assert all(r["status"] == "ok" and not r["error"] for r in records), [
+        (r["region"], r["notebook"], r["error"]) for r in records if r["status"] != "ok"
+    ]
+    for record in records:
+        html = Path(record["outputs"]["html"])
+        assert html.is_file() and html.parent.name == record["region"]
+        assert html.parent.parent.name == "2017-12-31"
