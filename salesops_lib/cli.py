@@ -342,9 +342,13 @@ def import_(
 ) -> None:
     """Import CSV exports through a YAML mapping into a validated snapshot (rows that break a
     rule are quarantined, never dropped)."""
-    from salesops_lib.importer.command import import_command  # imported here: keeps --help fast
+    from salesops_lib.config import settings
+    from salesops_lib.importer.command import import_snapshot  # imported here: keeps --help fast
 
-    import_command(mapping, sources, as_of, snapshots_dir, force)
+    folder = snapshots_dir or settings().snapshots_dir
+    summary = import_snapshot(mapping, list(sources), as_of, folder, force)
+    for line in summary.lines():
+        typer.echo(line)
 
 
 def main() -> None:

@@ -5,7 +5,7 @@ format is :class:`salesops_lib.importer.mapping.Mapping`. Rows that break a rule
 quarantine list written into the snapshot as ``_quarantine.json``.
 """
 
-from salesops_lib.importer.command import ImportSummary, import_command, import_snapshot
+from salesops_lib.importer.command import ImportSummary, import_snapshot
 from salesops_lib.importer.mapping import Mapping, load_mapping
 from salesops_lib.importer.quarantine import ImportDataError
 
@@ -13,7 +13,6 @@ __all__ = [
     "ImportDataError",
     "ImportSummary",
     "Mapping",
-    "import_command",
     "import_snapshot",
     "load_mapping",
 ]

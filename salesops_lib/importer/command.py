@@ -7,9 +7,6 @@ import shutil
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Annotated
-
-import typer
 
 from salesops_lib.errors import ContractError, SnapshotError
 from salesops_lib.importer.build import BuiltTables, write_built
@@ -142,25 +139,3 @@ def import_snapshot(
         quarantined_rows=int(quarantined[["file", "row"]].drop_duplicates().shape[0]),
         issues=summarize(built.issues),
     )
-
-
-def import_command(
-    mapping: Annotated[
-        Path, typer.Argument(help="YAML mapping, e.g. config/mappings/maven_crm.yml")
-    ],
-    sources: Annotated[list[Path], typer.Argument(help="source files or folders holding them")],
-    as_of: Annotated[
-        str | None, typer.Option("--as-of", help="snapshot date YYYY-MM-DD (default: latest)")
-    ] = None,
-    snapshots_dir: Annotated[
-        Path | None, typer.Option("--snapshots", help="snapshot folder (default: configured)")
-    ] = None,
-    force: Annotated[bool, typer.Option("--force", help="replace an existing snapshot")] = False,
-) -> None:
-    """Import CSV exports with a mapping into a validated snapshot; print the summary."""
-    from salesops_lib.config import settings
-
-    folder = snapshots_dir or settings().snapshots_dir
-    summary = import_snapshot(mapping, list(sources), as_of, folder, force)
-    for line in summary.lines():
-        typer.echo(line)
