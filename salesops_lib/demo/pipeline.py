@@ -111,13 +111,15 @@ def build_pipeline(
     win_rate = np.where(
         bottleneck, plan.BOTTLENECK_WIN_RATE_FROM_NEGOTIATION, plan.WIN_RATE_FROM_NEGOTIATION
     )
-    won = (reached == N_OPEN) & (rng.random(n) < win_rate)
+    win_draw = rng.random(n)
     means = np.tile(np.asarray(plan.STAGE_MEAN_DAYS), (n, 1))
     means[bottleneck, N_OPEN - 1] *= plan.NEGOTIATION_SLOWDOWN
     durations = np.maximum(1, np.ceil(rng.gamma(3.0, means / 3.0))).astype(np.int64)
     entered = created[:, None] + np.cumsum(durations, axis=1) - durations
     closed_on = entered[np.arange(n), reached - 1] + durations[np.arange(n), reached - 1]
     initial_close = created + rng.integers(30, 121, n)
+    pushes_at_close = _push_count(closed_on - initial_close)
+    won = (reached == N_OPEN) & (win_draw < win_rate * plan.WIN_FACTOR_PER_PUSH**pushes_at_close)
 
     product = rng.integers(0, len(shape.product_ids), n)
     quantity = 1 + rng.poisson(6.0, n)
@@ -160,10 +162,14 @@ def build_pipeline(
     return _plant_moves(rng, pipeline, as_of)
 
 
+def _push_count(overdue_days: np.ndarray) -> np.ndarray:
+    """Number of pushes after the expected close date has passed by ``overdue_days``."""
+    return np.where(overdue_days > 0, -(-overdue_days // plan.PUSH_DAYS), 0)
+
+
 def _pushes(pipeline: Pipeline, day: np.ndarray | int) -> np.ndarray:
     """Number of times each deal's expected close date has passed (and been pushed) by ``day``."""
-    overdue = np.asarray(day) - pipeline.initial_close
-    return np.where(overdue > 0, -(-overdue // plan.PUSH_DAYS), 0)
+    return _push_count(np.asarray(day) - pipeline.initial_close)
 
 
 def _open_stage(pipeline: Pipeline, day: int) -> np.ndarray:

@@ -58,6 +58,8 @@ WIN_RATE_FROM_NEGOTIATION = 0.7
 BOTTLENECK_WIN_RATE_FROM_NEGOTIATION = 0.4
 PUSH_DAYS = 30
 """An open deal whose expected close date passes is pushed out by this many days."""
+WIN_FACTOR_PER_PUSH = 0.6
+"""Slipped deals win less: the win chance from Negotiation is multiplied by this per push."""
 PLANTED_SLIPS = 20
 PLANTED_PULL_INS = 10
 

@@ -69,6 +69,11 @@ def build_truth(
             "win_rate_from_negotiation": plan.BOTTLENECK_WIN_RATE_FROM_NEGOTIATION,
             "win_rate_from_negotiation_elsewhere": plan.WIN_RATE_FROM_NEGOTIATION,
         },
+        "slip_behaviour": {
+            "win_factor_per_push": plan.WIN_FACTOR_PER_PUSH,
+            "push_days": plan.PUSH_DAYS,
+            "rule": "win chance from Negotiation x win_factor_per_push ** pushes by the close date",
+        },
         "rep_performance": {
             "under_performers": [
                 {"rep_id": shape.rep_ids[i], "productivity": float(shape.rep_productivity[i])}
