@@ -47,13 +47,15 @@ lint: setup ## Lint and format the code with ruff
 lab: setup ## Open JupyterLab on notebooks/ with the project kernel
 	$(BIN)/jupyter lab --notebook-dir=notebooks
 
-bench: setup ## Run every benchmark; results tables in reports/bench/ (takes 20-30 minutes)
+bench: setup ## Run every benchmark; results tables in reports/bench/ (takes 40-50 minutes)
 	mkdir -p reports/bench
 	$(BIN)/python -m tests.bench.run_benchmarks --out reports/bench/foundation.md
 	SALESOPS_KERNEL=salesops $(BIN)/python -m tests.bench.bench_runner --out reports/bench/runner.md
 	$(BIN)/python -m tests.bench.bench_performance | tee reports/bench/performance.md
 	$(BIN)/python -m tests.bench.bench_segmentation | tee reports/bench/segmentation.md
 	$(BIN)/python -m tests.bench.bench_import | tee reports/bench/import.md
+	SALESOPS_KERNEL=salesops $(BIN)/python -m tests.bench.bench_forecast_report | tee reports/bench/forecast_report.md
+	$(BIN)/python -m tests.bench.bench_forecast --out reports/bench/forecast.md
 
 clean: ## Remove generated data, reports and the virtual environment
 	rm -rf $(VENV) data/snapshots reports/* build *.egg-info

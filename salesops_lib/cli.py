@@ -351,6 +351,62 @@ def import_(
         typer.echo(line)
 
 
+@app.command("forecast-eval")
+@handles_errors
+def forecast_eval(
+    file: Annotated[Path, typer.Argument(help="Long CSV: one row per series and month.")],
+    id_col: Annotated[str, typer.Option("--id-col", help="Column holding the series id.")],
+    date_col: Annotated[str, typer.Option("--date-col", help="Column holding the month date.")],
+    value_col: Annotated[str, typer.Option("--value-col", help="Column holding the value.")],
+    horizon: Annotated[int, typer.Option("--horizon", help="Months forecast per origin.")],
+    origins: Annotated[int, typer.Option("--origins", help="Backtest origins.")] = 3,
+    season_length: Annotated[
+        int, typer.Option("--season-length", help="Months per season (12 = yearly).")
+    ] = 12,
+    output: Annotated[
+        Path | None, typer.Option("--output", help="Also write the score table to this CSV.")
+    ] = None,
+) -> None:
+    """Backtest every forecasting model on your own monthly series and print MASE, sMAPE, bias
+    and 80%/95% interval coverage per series and model (* marks the chosen model)."""
+    from rich.console import Console
+    from rich.table import Table
+    from rich.text import Text
+
+    from salesops_lib.forecast_eval import evaluate_csv, score_table  # imported here: fast --help
+
+    result = evaluate_csv(file, id_col, date_col, value_col, horizon, origins, season_length)
+    scores = score_table(result)
+    table = Table(title=f"Backtest: horizon {horizon}, {origins} origins")
+    for column in ("series", "model", "MASE", "sMAPE", "bias", "cov 80%", "cov 95%", "points"):
+        table.add_column(column, overflow="fold")
+
+    def number(value: float, pattern: str) -> Text:
+        return Text("-" if value != value else format(value, pattern))
+
+    for row in scores.itertuples():
+        table.add_row(
+            Text(str(row.unique_id)),  # ids are data: Text, never markup
+            Text(f"{row.model}{' *' if row.chosen else ''}"),
+            number(row.mase, ".3f"),
+            number(row.smape, ".1f"),
+            number(row.bias, ",.2f"),
+            number(row.coverage_80, ".0%"),
+            number(row.coverage_95, ".0%"),
+            Text(str(row.n_points)),
+        )
+    console = Console(width=None if sys.stdout.isatty() else 200)
+    console.print(table)
+    for row in result.chosen.itertuples():
+        console.print(Text(f"{row.unique_id}: {row.method_note}"))
+    if output is not None:
+        try:
+            scores.to_csv(output, index=False)
+        except OSError as exc:
+            _fail(f"{output}: cannot write the score table ({exc.strerror})")
+        _say(f"wrote {output}")
+
+
 def main() -> None:
     """Entry point used by ``python -m salesops_lib.cli``."""
     app()

@@ -41,11 +41,13 @@ class Region(BaseModel):
 
 
 class Paths(BaseModel):
-    """Where snapshots and reports live."""
+    """Where snapshots, reports and the forecast ledger live."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
     snapshots: str = "data/snapshots"
     reports: str = "reports"
+    forecast_ledger: str | None = None
+    """Defaults to ``forecast_ledger`` beside the snapshots folder, so a workspace keeps its own."""
 
 
 class DuckDBSettings(BaseModel):
@@ -106,6 +108,13 @@ class Settings(BaseModel):
     def reports_dir(self) -> Path:
         """Folder that rendered reports are published into."""
         return self.resolve(self.paths.reports)
+
+    @property
+    def forecast_ledger_dir(self) -> Path:
+        """Folder of the append-only forecast ledger (one sub-folder per forecast as-of)."""
+        if self.paths.forecast_ledger is None:
+            return self.snapshots_dir.parent / "forecast_ledger"
+        return self.resolve(self.paths.forecast_ledger)
 
 
 def project_root() -> Path:

@@ -1154,8 +1154,9 @@ def risk_note(diagnosis: Diagnosis) -> narrative.Html:
 
 
 DEFINITIONS: dict[str, str] = {
-    "Attainment": "Bookings / quota over the period's months (month, quarter or year to "
-    "date; the as-of month's full quota counts). No attainment when the quota is 0.",
+    "Attainment": "Bookings so far in the period / the plan's quota for every month of the "
+    "period (month, quarter or year, including months still ahead). No attainment when the "
+    "quota is 0.",
     "Gap to quota": "max(quota - bookings, 0); needed per month = gap / days left in the "
     "period x 30.4375.",
     "Share of reps at or above 100% / below 50%": "Among reps with a quota above 0.",

@@ -3,20 +3,24 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
 import numpy as np
+import pandas as pd
 import pyarrow.parquet as pq
 import pytest
 
 from salesops_lib.demo import generate_demo, resolve_scale
+from salesops_lib.demo.calendar import build_calendar
 from salesops_lib.demo.orders import avoid_half_cents, line_amount
 from salesops_lib.errors import ParameterError, SnapshotError
 from salesops_lib.schema import FORECAST_CATEGORIES, SIZE_BANDS, STAGES, TABLES
 from salesops_lib.snapshot import open_snapshot, sha256_file
+from salesops_lib.warehouse import Warehouse
 from tests.demo_fixtures import AS_OF, REGIONS, connect, generate, manifest
 
 
@@ -293,7 +297,16 @@ def test_quotas_cover_every_rep_month_since_hire(con: duckdb.DuckDBPyConnection)
                              WHERE q.rep_id = r.rep_id AND q.month = m.month)""",
     )
     assert missing == 0
-    assert one(con, "SELECT max(month) FROM quotas") == AS_OF.replace(day=1)
+    # plans are set ahead: through the end of the quarter after the as-of quarter (Q4 2026 ->
+    # Q1 2027), so every rep has a quota in December and January-March
+    assert one(con, "SELECT max(month) FROM quotas") == dt.date(2027, 3, 1)
+    assert one(con, "SELECT max(month) FROM region_targets") == dt.date(2027, 3, 1)
+    planned = con.execute(
+        "SELECT DISTINCT month FROM quotas WHERE month > ? ORDER BY month", [AS_OF]
+    ).fetchall()
+    assert [row[0] for row in planned] == [dt.date(2026, 12, 1)] + [
+        dt.date(2027, m, 1) for m in (1, 2, 3)
+    ]
     # region targets are the sum of the region's quotas
     off = one(
         con,
@@ -303,6 +316,45 @@ def test_quotas_cover_every_rep_month_since_hire(con: duckdb.DuckDBPyConnection)
            USING (region_id, month)""",
     )
     assert off < 0.01
+
+
+@pytest.mark.parametrize(
+    ("as_of", "last_planned"),
+    [
+        (dt.date(2026, 11, 23), dt.date(2027, 3, 1)),
+        (dt.date(2026, 12, 31), dt.date(2027, 3, 1)),
+        (dt.date(2026, 10, 1), dt.date(2027, 3, 1)),
+        (dt.date(2026, 1, 1), dt.date(2026, 6, 1)),
+        (dt.date(2026, 9, 30), dt.date(2026, 12, 1)),
+    ],
+)
+def test_plan_runs_through_the_end_of_the_next_quarter(
+    as_of: dt.date, last_planned: dt.date
+) -> None:
+    calendar = build_calendar(as_of, weeks=1)
+    assert calendar.plan_months[-1] == last_planned
+    assert calendar.plan_months[: len(calendar.months)] == calendar.months
+    assert calendar.months[-1] == as_of.replace(day=1)
+
+
+def test_marts_keep_attainment_to_as_of_and_targets_ahead(runs: TinyRuns) -> None:
+    snapshot = open_snapshot(runs.first[-1].parent, AS_OF, verify=True)
+    with Warehouse(snapshot, threads=1, memory_limit="512MB") as wh:
+        attainment = wh.table("fct_quota_attainment", columns=["month"])
+        targets = wh.table("fct_region_targets")
+    assert pd.to_datetime(attainment["month"]).max() == pd.Timestamp(2026, 11, 1)
+    later = targets[pd.to_datetime(targets["month"]) > pd.Timestamp(AS_OF)]
+    assert sorted(pd.to_datetime(later["month"]).dt.strftime("%Y-%m").unique()) == [
+        "2026-12", "2027-01", "2027-02", "2027-03",
+    ]  # fmt: skip
+    assert not later["is_complete_month"].astype(bool).any()
+    assert (later["bookings_amount"].astype(float) == 0).all()
+    assert (later["target_amount"].astype(float) > 0).all()
+
+
+def test_truth_records_the_plan_horizon(runs: TinyRuns) -> None:
+    truth = json.loads((runs.first[-1] / "_truth.json").read_text())
+    assert truth["rep_performance"]["plan_through"] == "2027-03-01"
 
 
 # --- bad input ---------------------------------------------------------------------------------

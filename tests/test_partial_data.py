@@ -19,7 +19,7 @@ from salesops_lib.snapshot import SnapshotWriter, open_snapshot
 from tests.conftest import Workspace, make_workspace
 
 ROOT = Path(__file__).resolve().parents[1]
-NOTEBOOKS = ["00-overview", "00-data-quality", "10-performance", "30-segmentation"]
+NOTEBOOKS = ["00-overview", "00-data-quality", "10-performance", "20-forecast", "30-segmentation"]
 VARIANTS = {
     "no-quotas-history-products": (
         "quotas",
@@ -31,13 +31,16 @@ VARIANTS = {
 }
 NAMES_MISSING_DATA = {
     # (variant, notebook) pairs where a section needs an emptied table. Data quality needs
-    # only opportunities; segmentation needs only order lines: otherwise they must just run.
+    # only opportunities; segmentation needs only order lines; the forecast needs order lines
+    # (statistical) and opportunities (pipeline): otherwise they must just run.
     ("no-quotas-history-products", "00-overview"),
     ("no-quotas-history-products", "10-performance"),
     ("no-quotas-history-products", "30-segmentation"),
     ("no-opportunities", "00-overview"),
     ("no-opportunities", "00-data-quality"),
     ("no-opportunities", "10-performance"),
+    ("no-quotas-history-products", "20-forecast"),
+    ("no-opportunities", "20-forecast"),
 }
 MISSING_NOTE = '<p class="missing">'
 

@@ -205,7 +205,11 @@ def _raw(workspace: Workspace, as_of: str) -> duckdb.DuckDBPyConnection:
 
 
 def expected_headlines(workspace: Workspace, as_of: str, region: str) -> dict[str, float]:
-    """Quarter-to-date quota, bookings and open pipeline straight from the raw parquet."""
+    """Quarter quota, quarter-to-date bookings and open pipeline straight from the raw parquet.
+
+    The quota is the plan's quota for every month of the as-of quarter (the demo plans ahead,
+    so December counts on 2026-11-23); bookings run from the quarter's first day to as-of.
+    """
     con = _raw(workspace, as_of)
     everywhere = region == "all"
     open_amount = con.execute(
@@ -216,10 +220,11 @@ def expected_headlines(workspace: Workspace, as_of: str, region: str) -> dict[st
     ).fetchone()[0]
     day = dt.date.fromisoformat(as_of)
     first = dt.date(day.year, 3 * ((day.month - 1) // 3) + 1, 1)
+    last_month = dt.date(day.year, first.month + 2, 1)
     quota = con.execute(
         "SELECT coalesce(sum(q.quota_amount), 0) FROM quotas q JOIN reps r USING (rep_id) "
         "WHERE q.month >= ? AND q.month <= ? AND (? OR r.region_id = ?)",
-        [first, day, everywhere, region],
+        [first, last_month, everywhere, region],
     ).fetchone()[0]
     booked = con.execute(
         "SELECT coalesce(sum(l.amount), 0) FROM order_lines l "

@@ -33,6 +33,23 @@ def next_month(first: dt.date) -> dt.date:
     return dt.date(first.year + first.month // 12, first.month % 12 + 1, 1)
 
 
+def plan_end(as_of: dt.date) -> dt.date:
+    """Return the first day of the last month of the quarter after ``as_of``'s quarter.
+
+    Plans are set ahead: the demo writes quotas and region targets through that month
+    (as of 2026-11-23, the quarter after Q4 2026 is Q1 2027, so 2027-03-01).
+
+    Args:
+        as_of: The as-of date.
+
+    Returns:
+        The plan's last month, as its first day.
+    """
+    quarter_first = (as_of.year * 12 + as_of.month - 1) // 3 * 3
+    last = quarter_first + 5  # month index of the next quarter's last month
+    return dt.date(last // 12, last % 12 + 1, 1)
+
+
 def quarter_end_mask(days: np.ndarray) -> np.ndarray:
     """Return True for day numbers in the last ``QUARTER_END_DAYS`` days of their quarter."""
     dates = days.astype("datetime64[D]")
@@ -69,6 +86,8 @@ class Calendar:
         start: First day of the three-year order history.
         snapshot_dates: The weekly snapshot dates, oldest first.
         months: First day of every calendar month from ``start``'s month to ``as_of``'s.
+        plan_months: ``months`` followed by the later months that have a plan (quotas and
+            region targets): through the last month of the quarter after ``as_of``'s quarter.
         anomaly_week_start: Monday of the planted anomalous week.
         price_increase_date: Day the planted list-price increase takes effect.
     """
@@ -77,6 +96,7 @@ class Calendar:
     start: dt.date
     snapshot_dates: tuple[dt.date, ...]
     months: tuple[dt.date, ...]
+    plan_months: tuple[dt.date, ...]
     anomaly_week_start: dt.date
     price_increase_date: dt.date
 
@@ -99,12 +119,16 @@ def build_calendar(as_of: dt.date, weeks: int) -> Calendar:
     months = [month_start(start)]
     while months[-1] < month_start(as_of):
         months.append(next_month(months[-1]))
+    plan_months = list(months)
+    while plan_months[-1] < plan_end(as_of):
+        plan_months.append(next_month(plan_months[-1]))
     snapshots = tuple(as_of - dt.timedelta(days=7 * k) for k in reversed(range(weeks)))
     return Calendar(
         as_of=as_of,
         start=start,
         snapshot_dates=snapshots,
         months=tuple(months),
+        plan_months=tuple(plan_months),
         anomaly_week_start=_anomaly_week(as_of),
         price_increase_date=month_start(as_of, plan.PRICE_INCREASE_MONTHS_BACK),
     )

@@ -120,12 +120,13 @@ def generate_demo(
         _rng(seed, _SHAPE_KEY), region_list, calendar, shape.account_count(lines)
     )
     volume = orders.plan_volume(company, calendar, lines)
+    quota_to_as_of = float(volume.quotas_to_as_of(calendar).sum())  # not the planned months
     deals = pipeline.build_pipeline(
         _rng(seed, _PIPELINE_KEY),
         company,
         calendar,
         pipeline.opportunity_count(lines),
-        won_amount_target=plan.WON_DEALS_SHARE_OF_BOOKINGS * float(volume.quotas.sum()),
+        won_amount_target=plan.WON_DEALS_SHARE_OF_BOOKINGS * quota_to_as_of,
     )
     truth_file = truth.truth_bytes(truth.build_truth(company, deals, calendar, seed, lines))
     quotas, targets = _quota_tables(company, calendar, volume)
@@ -209,8 +210,11 @@ def _write_small_tables(
 def _quota_tables(
     company: shape.Shape, calendar: cal.Calendar, volume: orders.Volume
 ) -> tuple[pa.Table, pa.Table]:
-    """Quotas per rep and month from the hire month on, and region targets (sum of quotas)."""
-    months = np.array(calendar.months, dtype="datetime64[D]")
+    """Quotas per rep and month from the hire month on, and region targets (sum of quotas).
+
+    Both run through the plan's last month (``Calendar.plan_months``), after the as-of month.
+    """
+    months = np.array(calendar.plan_months, dtype="datetime64[D]")
     hire_month = company.rep_hire_day.astype("datetime64[D]").astype("datetime64[M]")
     has_quota = months.astype("datetime64[M]")[None, :] >= hire_month[:, None]
     rep, month = np.nonzero(has_quota)

@@ -40,11 +40,23 @@ class Volume:
 
     Attributes:
         calibration: Factor on every order rate so the expected total hits the target lines.
-        quotas: Quota per rep (rows) and month of ``Calendar.months`` (columns), in currency.
+        quotas: Quota per rep (rows) and month of ``Calendar.plan_months`` (columns), in
+            currency: the months of the order history, then the planned months after as-of.
     """
 
     calibration: float
     quotas: np.ndarray
+
+    def quotas_to_as_of(self, calendar: Calendar) -> np.ndarray:
+        """Return the quotas of ``Calendar.months`` only (rep x month up to the as-of month).
+
+        Args:
+            calendar: The demo's dates (the one the volume was planned with).
+
+        Returns:
+            A new array of shape (reps, len(calendar.months)).
+        """
+        return self.quotas[:, : len(calendar.months)].copy()
 
 
 def price_after_increase(shape: Shape) -> np.ndarray:
@@ -132,6 +144,10 @@ def expected_order_value(shape: Shape, calendar: Calendar, first_day: int) -> np
 def plan_volume(shape: Shape, calendar: Calendar, target_lines: int) -> Volume:
     """Calibrate order rates to the target size and derive the monthly quotas.
 
+    The calibration uses the order history only (``Calendar.months``, days up to as-of);
+    quotas cover every month of ``Calendar.plan_months``, the later ones computed the same
+    way for their future days (trend held at its as-of level, prices in force at as-of).
+
     Args:
         shape: The company.
         calendar: The demo's dates.
@@ -142,14 +158,16 @@ def plan_volume(shape: Shape, calendar: Calendar, target_lines: int) -> Volume:
     """
     start, end = day_number(calendar.start), day_number(calendar.as_of)
     n_reps = len(shape.rep_ids)
-    raw_quotas = np.zeros((n_reps, len(calendar.months)))
+    raw_quotas = np.zeros((n_reps, len(calendar.plan_months)))
     raw_lines = 0.0
     lines_per_order = _GROUP_LINES[shape.account_group]
-    for m, first in enumerate(calendar.months):
+    for m, first in enumerate(calendar.plan_months):
         days = _month_days(first)
         base = base_intensity(shape, calendar, days)
         value = expected_order_value(shape, calendar, int(days[0]))[shape.account_group]
         raw_quotas[:, m] = np.bincount(shape.account_owner, base.sum(axis=0) * value, n_reps)
+        if m >= len(calendar.months):
+            continue  # a planned month after as-of: quota only, no order lines
         in_window = (days >= start) & (days <= end)
         actual = base[in_window] * actual_factor(shape, calendar, days[in_window])
         raw_lines += float((actual.sum(axis=0) * lines_per_order).sum())

@@ -85,6 +85,7 @@ def build_truth(
             },
             "ordinary_productivity_sigma": plan.PRODUCTIVITY_SIGMA,
             "quota_rule": "expected bookings of the rep's accounts at productivity 1 (ramped)",
+            "plan_through": calendar.plan_months[-1].isoformat(),
         },
         "anomalous_week": {
             "region_id": regions[anomaly_region_index(shape)],

@@ -1,0 +1,158 @@
+"""The forecast report on demo data (default scale, 13 weekly snapshots): the issue's acceptance.
+
+* the chosen model beats seasonal naive on MASE by at least 15% on the company total and on most
+  regions in the backtest (MASE recomputed here from the backtest rows, by hand);
+* 80% intervals cover between 70% and 90% of the backtest actuals;
+* region forecasts add up to the total, and a region's numbers are the same in its own report
+  and in the all-regions report (statistical and pipeline-based);
+* the ledger scores a forecast recorded at the first snapshot against the months booked by the
+  last one (actuals summed here straight from the parquet files).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import duckdb
+import numpy as np
+import pandas as pd
+import pytest
+
+from salesops_lib import forecast_report, overview
+from salesops_lib.forecast_report import ForecastResult
+from tests.conftest import Workspace, make_workspace
+
+FIRST_SNAPSHOT = "2026-08-31"
+IMPROVEMENT = 0.15
+
+
+@pytest.fixture(scope="module")
+def workspace(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Workspace]:
+    from salesops_lib.config import load_settings
+    from salesops_lib.demo import generate_demo
+
+    ws = make_workspace(tmp_path_factory.mktemp("forecast-demo"), scale="default", weeks=13)
+    cfg = load_settings(ws.config)
+    generate_demo(ws.snapshots, cfg.demo.as_of, seed=cfg.demo.seed, scale="default", weeks=13,
+                  regions=cfg.regions)  # fmt: skip
+    with pytest.MonkeyPatch.context() as patch:
+        for key, value in ws.env().items():
+            patch.setenv(key, value)
+        yield ws
+
+
+def compute(region: str, as_of: str = "") -> ForecastResult:
+    with overview.open_report_warehouse(region, as_of) as warehouse:
+        data = forecast_report.load_forecast_data(warehouse, region, 6, 80)
+    return forecast_report.compute_forecast(data)
+
+
+@pytest.fixture(scope="module")
+def everything(workspace: Workspace) -> ForecastResult:
+    return compute("all")
+
+
+def hand_mase(cv: pd.DataFrame, history: pd.Series) -> float:
+    """Mean over origins of MAE / in-sample MAE of the 12-month seasonal naive."""
+    ratios = []
+    for cutoff, rows in cv.groupby("cutoff"):
+        train = history[history.index <= cutoff].to_numpy()
+        scale = np.mean(np.abs(train[12:] - train[:-12]))
+        ratios.append(np.mean(np.abs(rows["y"] - rows["point"])) / scale)
+    return float(np.mean(ratios))
+
+
+def test_chosen_model_beats_seasonal_naive_on_total_and_most_regions(
+    everything: ForecastResult,
+) -> None:
+    cv, chosen = everything.backtest.cv, everything.backtest.chosen.set_index("unique_id")
+    monthly = everything.data.monthly
+    better = {}
+    for series_id in [*everything.data.region_ids, "total"]:
+        rows = cv[cv["unique_id"] == series_id]
+        history = monthly[monthly["unique_id"] == series_id].set_index("ds")["y"]
+        mine = hand_mase(rows[rows["model"] == chosen.loc[series_id, "model"]], history)
+        naive = hand_mase(rows[rows["model"] == "SeasonalNaive"], history)
+        better[series_id] = 1 - mine / naive
+    assert better["total"] >= IMPROVEMENT, better
+    regions = [better[r] >= IMPROVEMENT for r in everything.data.region_ids]
+    assert sum(regions) > len(regions) / 2, better
+    # the total the report shows (sum of the regions) beats it too
+    history = monthly[monthly["unique_id"] == "total"].set_index("ds")["y"]
+    naive_total = cv[(cv["unique_id"] == "total") & (cv["model"] == "SeasonalNaive")]
+    shown = hand_mase(everything.total_backtest, history)
+    assert shown <= (1 - IMPROVEMENT) * hand_mase(naive_total, history)
+
+
+def test_80_percent_intervals_cover_70_to_90_percent_of_backtest_actuals(
+    everything: ForecastResult,
+) -> None:
+    picks = everything.backtest.chosen[["unique_id", "model"]]
+    rows = everything.backtest.cv.merge(picks, on=["unique_id", "model"])
+    inside = (rows["y"] >= rows["lo_80"]) & (rows["y"] <= rows["hi_80"])
+    assert len(rows) >= 100
+    assert 0.70 <= inside.mean() <= 0.90, inside.mean()
+
+
+def test_regions_add_up_to_the_total_and_agree_with_their_own_reports(
+    everything: ForecastResult,
+) -> None:
+    by_month = everything.regions.groupby("ds")["point"].sum()
+    total = everything.shown.set_index("ds")["point"]
+    assert np.allclose(by_month.loc[total.index].to_numpy(), total.to_numpy(), rtol=0, atol=1e-6)
+    assert set(everything.regions["unique_id"]) == set(everything.data.region_ids)
+    for region in ("dach", "na-east"):
+        own = compute(region)
+        in_all = everything.regions[everything.regions["unique_id"] == region]
+        assert own.shown["point"].tolist() == pytest.approx(in_all["point"].tolist(), rel=1e-9)
+        assert own.shown["hi_80"].tolist() == pytest.approx(in_all["hi_80"].tolist(), rel=1e-9)
+        assert own.pipeline is not None and everything.pipeline is not None
+        row = everything.pipeline.by_region.loc[region]
+        assert own.pipeline.expected == pytest.approx(float(row["expected"]))
+        families = own.families.groupby("ds")["point"].sum()
+        assert np.allclose(families.to_numpy(), own.shown["point"].to_numpy())
+    components = everything.pipeline.by_region.drop(index="all")
+    assert everything.pipeline.expected == pytest.approx(float(components["expected"].sum()))
+
+
+def monthly_actuals(snapshot_dir: Path) -> pd.Series:
+    path = snapshot_dir / "order_lines.parquet"
+    frame = duckdb.sql(
+        f"SELECT date_trunc('month', order_date) AS month, sum(amount)::DOUBLE AS amount "
+        f"FROM read_parquet('{path}') GROUP BY 1 ORDER BY 1"
+    ).df()
+    return frame.set_index(pd.to_datetime(frame["month"]))["amount"]
+
+
+def test_the_ledger_scores_an_earlier_run_after_a_later_snapshot(workspace: Workspace) -> None:
+    early = compute("all", FIRST_SNAPSHOT)
+    assert "recorded" in forecast_report.record_to_ledger(early)
+    assert "already recorded" in forecast_report.record_to_ledger(early)
+    later = compute("all")
+    scored = later.scored
+    chosen = scored[scored["is_chosen"]].set_index("ds").sort_index()
+    months = [pd.Timestamp(f"2026-{m:02d}-01") for m in (8, 9, 10)]
+    assert chosen.index.tolist() == months
+    assert chosen["horizon"].tolist() == [1, 2, 3]
+    assert set(chosen["model"]) == {"BottomUp"}
+    actual = monthly_actuals(workspace.snapshots / "2026-11-23")
+    early_points = early.shown.set_index("ds")["point"]
+    for month in months:
+        assert chosen.loc[month, "y"] == pytest.approx(actual[month], abs=0.01)
+        assert chosen.loc[month, "error"] == pytest.approx(
+            early_points[month] - actual[month], abs=0.01
+        )
+    history = early.data.monthly
+    train = history[history["unique_id"] == "total"]["y"].to_numpy()
+    scale = np.mean(np.abs(train[12:] - train[:-12]))
+    assert chosen["abs_scaled_error"].tolist() == pytest.approx(
+        (chosen["error"].abs() / scale).tolist()
+    )
+    naive = scored[scored["model"] == "SeasonalNaive"].set_index("ds").sort_index()
+    for month in months:  # the baseline made at the same time: the same month a year before
+        assert naive.loc[month, "point"] == pytest.approx(actual[month - pd.DateOffset(years=1)])
+    assert dt.date.fromisoformat(FIRST_SNAPSHOT) < later.data.as_of
+    assert os.path.isdir(later.data.ledger_dir)
