@@ -33,6 +33,7 @@ validate: demo ## Check the latest snapshot against its manifest and every contr
 	$(SALESOPS) validate --failing-only
 
 run: validate ## Demo data -> contracts -> every report notebook for every region -> reports/<as_of>/
+	SALESOPS_KERNEL=salesops $(SALESOPS) forecast-backfill --workers $(WORKERS)
 	SALESOPS_KERNEL=salesops $(SALESOPS) run --all --workers $(WORKERS)
 
 test: setup ## Lint, then run the whole test suite (unit, contract, notebook, end to end)

@@ -225,6 +225,49 @@ def run(
         raise typer.Exit(1)
 
 
+@app.command("forecast-backfill")
+@handles_errors
+def forecast_backfill(
+    every_weeks: Annotated[
+        int, typer.Option(min=1, help="Weeks between the earlier forecasts (4: monthly).")
+    ] = 4,
+    count: Annotated[int, typer.Option(min=1, help="At most this many earlier forecasts.")] = 3,
+    workers: Annotated[
+        int | None, typer.Option(min=1, help="Parallel runs (default: number of cores).")
+    ] = None,
+) -> None:
+    """Run the company forecast report on earlier snapshots so the ledger has forecasts to score.
+
+    A weekly schedule fills the forecast ledger by itself; on a new workspace this runs
+    20-forecast for the company view (which records every region and the total) on snapshots
+    every few weeks back from the latest, so the latest reports can already show accuracy.
+    """
+    from salesops_lib.batch import default_workers, plan_job, run_planned, summary_line
+    from salesops_lib.config import ALL_REGIONS, settings
+    from salesops_lib.forecast_ledger import backfill_dates
+    from salesops_lib.jobs import get_job, load_jobs
+    from salesops_lib.snapshot import list_snapshots
+
+    cfg = settings()
+    dates = backfill_dates(list_snapshots(cfg.snapshots_dir), every_weeks, count)
+    if not dates:
+        typer.echo(f"no snapshot {every_weeks} or more weeks before the latest: nothing to do")
+        return
+    job = get_job("default", load_jobs(cfg=cfg))
+    runs = [
+        planned
+        for day in dates
+        for planned in plan_job(
+            cfg, job, day.isoformat(), regions=[ALL_REGIONS], notebook_names=["20-forecast"]
+        )
+    ]
+    results = run_planned(runs, _stderr_console(), workers=workers or default_workers())
+    label = ", ".join(day.isoformat() for day in dates)
+    typer.echo(f"forecasts as of {label}: " + summary_line(results, cfg.reports_dir, label[-10:]))
+    if any(r.status == "failed" for r in results):
+        raise typer.Exit(1)
+
+
 @app.command()
 @handles_errors
 def schedule(

@@ -399,15 +399,24 @@ def _no_scores_note(result: ForecastResult) -> narrative.Html:
     )
 
 
+ROLE_LABELS = {
+    forecast_ledger.CHOSEN_ROLE: "Forecast used",
+    forecast_ledger.BASELINE_MODEL: "Seasonal naive (baseline)",
+}
+
+
 def ledger_accuracy_table(result: ForecastResult) -> charts.DisplayTable | narrative.Html:
     """Earlier runs' forecasts scored against what was booked, by months ahead, vs the baseline."""
     if result.scored.empty:
         return _no_scores_note(result)
     rows = _ledger_rows(result, forecast_ledger.accuracy_by_horizon(result.scored))
+    chosen_first = rows["role"] != forecast_ledger.CHOSEN_ROLE
     rows = rows.assign(
         mase=rows["mase"].map(lambda v: "n/a" if pd.isna(v) else f"{v:.2f}"),
         smape=rows["smape"] / 100.0,  # forecast_metrics.smape is in percent
-    )
+        role=rows["role"].map(ROLE_LABELS).fillna(rows["role"]),
+        order=chosen_first,
+    ).sort_values(["horizon", "order"])
     return charts.format_table(
         rows[["horizon", "role", "n_forecasts", "mase", "smape", "bias", "coverage_80",
               "coverage_95"]],
@@ -436,7 +445,7 @@ def ledger_accuracy_chart(result: ForecastResult) -> charts.PngFigure | narrativ
         figure, axes = charts._new_axes(height=3.4)
         for i, (role, frame) in enumerate(rows.groupby("role", sort=True)):
             axes.plot(frame["as_of"], frame["mase"], marker="o", color=charts.HOUSE_COLORS[i],
-                      label=str(role))  # fmt: skip
+                      label=ROLE_LABELS.get(str(role), str(role)))  # fmt: skip
         axes.axhline(1.0, color="#949494", ls=":", lw=1)
         axes.set_title(title, parse_math=False)
         axes.set_xlabel("Forecast made on")

@@ -30,6 +30,7 @@ import io
 import os
 import re
 import tempfile
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
@@ -532,3 +533,34 @@ def accuracy_over_time(scored: pd.DataFrame) -> pd.DataFrame:
     """
     require_columns(scored, ["y", "abs_scaled_error", "as_of"], "accuracy_over_time: scored")
     return _accuracy(scored, "as_of")
+
+
+def backfill_dates(
+    snapshot_dates: Sequence[dt.date], every_weeks: int = 4, count: int = 3
+) -> list[dt.date]:
+    """Earlier snapshot dates to forecast from, so a new ledger has forecasts to score.
+
+    Steps back from the latest snapshot ``every_weeks`` weeks at a time and keeps the dates that
+    have a snapshot, oldest first.
+
+    Args:
+        snapshot_dates: As-of dates of the available snapshots (any order).
+        every_weeks: Weeks between the chosen dates (4: about one forecast per month).
+        count: At most this many dates.
+
+    Returns:
+        The chosen dates, oldest first; empty when there is no snapshot that far back.
+
+    Raises:
+        ParameterError: If ``every_weeks`` or ``count`` is below 1.
+    """
+    if every_weeks < 1 or count < 1:
+        raise ParameterError(
+            f"backfill_dates: every_weeks={every_weeks} and count={count} must both be 1 or more"
+        )
+    available = set(snapshot_dates)
+    if not available:
+        return []
+    latest = max(available)
+    steps = (latest - dt.timedelta(weeks=every_weeks * k) for k in range(1, count + 1))
+    return sorted(day for day in steps if day in available)

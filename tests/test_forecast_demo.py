@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -132,7 +133,7 @@ def test_the_ledger_scores_an_earlier_run_after_a_later_snapshot(workspace: Work
     assert "recorded" in forecast_report.record_to_ledger(early)
     assert "already recorded" in forecast_report.record_to_ledger(early)
     later = compute("all")
-    scored = later.scored
+    scored = later.scored[later.scored["as_of"] == pd.Timestamp(FIRST_SNAPSHOT)]
     chosen = scored[scored["is_chosen"]].set_index("ds").sort_index()
     months = [pd.Timestamp(f"2026-{m:02d}-01") for m in (8, 9, 10)]
     assert chosen.index.tolist() == months
@@ -156,3 +157,18 @@ def test_the_ledger_scores_an_earlier_run_after_a_later_snapshot(workspace: Work
         assert naive.loc[month, "point"] == pytest.approx(actual[month - pd.DateOffset(years=1)])
     assert dt.date.fromisoformat(FIRST_SNAPSHOT) < later.data.as_of
     assert os.path.isdir(later.data.ledger_dir)
+
+
+def test_forecast_backfill_runs_the_report_on_an_earlier_snapshot(workspace: Workspace) -> None:
+    import sys
+
+    salesops = Path(sys.executable).with_name("salesops")
+    done = subprocess.run(
+        [str(salesops), "forecast-backfill", "--count", "1", "--workers", "1"],
+        env=os.environ | workspace.env(), capture_output=True, text=True, timeout=600,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "forecasts as of 2026-10-26: 1 report(s) published" in done.stdout
+    assert (workspace.reports / "2026-10-26" / "all" / "20-forecast.html").is_file()
+    ledger = workspace.snapshots.parent / "forecast_ledger" / "as_of=2026-10-26"
+    assert len(list(ledger.glob("*.parquet"))) == 1

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 import math
 import re
@@ -20,6 +21,7 @@ from salesops_lib.forecast_ledger import (
     LEDGER_COLUMNS,
     accuracy_by_horizon,
     accuracy_over_time,
+    backfill_dates,
     load_ledger,
     record_forecasts,
     score_forecasts,
@@ -438,3 +440,15 @@ def test_ledger_scores_an_earlier_demo_forecast_after_a_later_snapshot(tmp_path:
     overall = summary[(summary["level"] == "overall") & (summary["role"] == "chosen")]
     assert list(overall["horizon"]) == [1, 2, 3]
     assert (overall["n_forecasts"] == len(scale_rows)).all()
+
+
+def test_backfill_dates_step_back_from_the_latest_snapshot() -> None:
+    weekly = [dt.date(2026, 11, 23) - dt.timedelta(weeks=k) for k in range(13)]
+    assert backfill_dates(weekly) == [dt.date(2026, 8, 31), dt.date(2026, 9, 28),
+                                      dt.date(2026, 10, 26)]  # fmt: skip
+    assert backfill_dates(weekly, every_weeks=6, count=5) == [
+        dt.date(2026, 8, 31), dt.date(2026, 10, 12)]  # fmt: skip
+    assert backfill_dates(weekly[:2]) == []  # no snapshot four weeks back
+    assert backfill_dates([]) == []
+    with pytest.raises(ParameterError, match="every_weeks=0"):
+        backfill_dates(weekly, every_weeks=0)
