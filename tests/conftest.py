@@ -53,3 +53,25 @@ def tiny_workspace(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Workspa
         regions=cfg.regions,
     )
     yield workspace
+
+
+@pytest.fixture(scope="session")
+def weekly_demo_workspace(tmp_path_factory: pytest.TempPathFactory) -> Workspace:
+    """Default-scale demo with 13 weekly snapshots (earlier snapshots to learn from and score
+    against), generated once for the forecast and pipeline-model tests."""
+    from salesops_lib.config import load_settings
+    from salesops_lib.demo import generate_demo
+
+    workspace = make_workspace(
+        tmp_path_factory.mktemp("weekly-demo-workspace"), scale="default", weeks=13
+    )
+    cfg = load_settings(workspace.config)
+    generate_demo(
+        workspace.snapshots,
+        cfg.demo.as_of,
+        seed=cfg.demo.seed,
+        scale="default",
+        weeks=13,
+        regions=cfg.regions,
+    )
+    return workspace

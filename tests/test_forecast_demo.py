@@ -24,21 +24,15 @@ import pytest
 
 from salesops_lib import forecast_report, overview
 from salesops_lib.forecast_report import ForecastResult
-from tests.conftest import Workspace, make_workspace
+from tests.conftest import Workspace
 
 FIRST_SNAPSHOT = "2026-08-31"
 IMPROVEMENT = 0.15
 
 
 @pytest.fixture(scope="module")
-def workspace(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Workspace]:
-    from salesops_lib.config import load_settings
-    from salesops_lib.demo import generate_demo
-
-    ws = make_workspace(tmp_path_factory.mktemp("forecast-demo"), scale="default", weeks=13)
-    cfg = load_settings(ws.config)
-    generate_demo(ws.snapshots, cfg.demo.as_of, seed=cfg.demo.seed, scale="default", weeks=13,
-                  regions=cfg.regions)  # fmt: skip
+def workspace(weekly_demo_workspace: Workspace) -> Iterator[Workspace]:
+    ws = weekly_demo_workspace
     with pytest.MonkeyPatch.context() as patch:
         for key, value in ws.env().items():
             patch.setenv(key, value)

@@ -1,6 +1,6 @@
 """The pipeline forecast on a generated demo workspace finds the planted slip behaviour.
 
-Generated once for the module at the default scale (500k order lines, about 20k
+The session's default-scale demo workspace (500k order lines, about 20k
 opportunities) with 13 weekly snapshots, so seven earlier snapshots are old enough to train
 on (as of 2026-11-23 the window runs 38 days to the quarter's end). The truth file is used only
 for the planted factor; the empirical check is computed here with DuckDB from the parquet files.
@@ -20,24 +20,15 @@ import pytest
 
 from salesops_lib import quarter_forecast as qf
 from salesops_lib import win_model as wm
-from salesops_lib.config import load_settings
-from salesops_lib.demo import generate_demo
+from salesops_lib.snapshot import list_snapshots
 from salesops_lib.warehouse import Warehouse
-from tests.conftest import make_workspace
+from tests.conftest import Workspace
 
 
 @pytest.fixture(scope="module")
-def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
-    workspace = make_workspace(tmp_path_factory.mktemp("pipeline-demo"), "default", weeks=13)
-    cfg = load_settings(workspace.config)
-    paths = generate_demo(
-        workspace.snapshots,
-        cfg.demo.as_of,
-        seed=cfg.demo.seed,
-        scale="default",
-        weeks=13,
-        regions=cfg.regions,
-    )
+def demo(weekly_demo_workspace: Workspace) -> Iterator[dict[str, Any]]:
+    workspace = weekly_demo_workspace
+    paths = [workspace.snapshots / day.isoformat() for day in list_snapshots(workspace.snapshots)]
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("SALESOPS_CONFIG", str(workspace.config))
         with Warehouse.open(None, snapshots_dir=workspace.snapshots) as warehouse:
