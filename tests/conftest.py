@@ -36,42 +36,32 @@ def make_workspace(folder: Path, scale: str = "tiny", weeks: int = 2) -> Workspa
     return Workspace(path, folder / "snapshots", folder / "reports")
 
 
-@pytest.fixture(scope="session")
-def tiny_workspace(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Workspace]:
-    """A workspace with tiny demo snapshots (two weekly snapshots), generated once."""
+def generated_workspace(folder: Path, scale: str, weeks: int) -> Workspace:
+    """A workspace under ``folder`` with its demo snapshots generated (config seed and as-of)."""
     from salesops_lib.config import load_settings
     from salesops_lib.demo import generate_demo
 
-    workspace = make_workspace(tmp_path_factory.mktemp("tiny-workspace"))
+    workspace = make_workspace(folder, scale=scale, weeks=weeks)
     cfg = load_settings(workspace.config)
     generate_demo(
         workspace.snapshots,
         cfg.demo.as_of,
         seed=cfg.demo.seed,
-        scale="tiny",
-        weeks=2,
+        scale=scale,
+        weeks=weeks,
         regions=cfg.regions,
     )
-    yield workspace
+    return workspace
+
+
+@pytest.fixture(scope="session")
+def tiny_workspace(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Workspace]:
+    """A workspace with tiny demo snapshots (two weekly snapshots), generated once."""
+    yield generated_workspace(tmp_path_factory.mktemp("tiny-workspace"), "tiny", 2)
 
 
 @pytest.fixture(scope="session")
 def weekly_demo_workspace(tmp_path_factory: pytest.TempPathFactory) -> Workspace:
     """Default-scale demo with 13 weekly snapshots (earlier snapshots to learn from and score
     against), generated once for the forecast and pipeline-model tests."""
-    from salesops_lib.config import load_settings
-    from salesops_lib.demo import generate_demo
-
-    workspace = make_workspace(
-        tmp_path_factory.mktemp("weekly-demo-workspace"), scale="default", weeks=13
-    )
-    cfg = load_settings(workspace.config)
-    generate_demo(
-        workspace.snapshots,
-        cfg.demo.as_of,
-        seed=cfg.demo.seed,
-        scale="default",
-        weeks=13,
-        regions=cfg.regions,
-    )
-    return workspace
+    return generated_workspace(tmp_path_factory.mktemp("weekly-demo-workspace"), "default", 13)
