@@ -22,7 +22,13 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from salesops_lib import forecast_coherence, forecast_ledger, forecast_metrics, forecasting
+from salesops_lib import (
+    attainment,
+    forecast_coherence,
+    forecast_ledger,
+    forecast_metrics,
+    forecasting,
+)
 from salesops_lib.config import ALL_REGIONS, settings
 from salesops_lib.errors import ParameterError
 from salesops_lib.forecast_series import (
@@ -176,8 +182,12 @@ def load_forecast_data(
         "SELECT region_id, product_family, order_week, sum(amount) AS bookings_amount "
         "FROM fct_bookings GROUP BY ALL ORDER BY ALL"
     )
-    monthly = _series_or_empty(monthly_series_from_bookings, monthly_rows, as_of, history_start)
-    weekly = _series_or_empty(weekly_series_from_bookings, weekly_rows, as_of, history_start)
+    monthly = _series_or_empty(
+        monthly_series_from_bookings, monthly_rows, "order_month", "M", as_of, history_start
+    )
+    weekly = _series_or_empty(
+        weekly_series_from_bookings, weekly_rows, "order_week", "W-SUN", as_of, history_start
+    )
     quarter_inputs = None
     if "opportunities" not in empty:
         quarter_inputs = load_quarter_inputs(warehouse, snapshots_dir=folder)
@@ -205,15 +215,33 @@ def load_forecast_data(
 
 
 def _series_or_empty(
-    build: Any, rows: pd.DataFrame, as_of: dt.date, history_start: dt.date | None
+    build: Any,
+    rows: pd.DataFrame,
+    period_column: str,
+    frequency: str,
+    as_of: dt.date,
+    history_start: dt.date | None,
 ) -> pd.DataFrame:
-    """Build series, or an empty long frame when the snapshot has no complete period."""
-    if rows.empty:
+    """Build series, or an empty long frame when no row falls in a period before as-of's.
+
+    Only that case is turned into an empty frame (the report then says what data is missing);
+    any other problem with the rows is raised by ``build`` as usual.
+
+    Args:
+        build: ``monthly_series_from_bookings`` or ``weekly_series_from_bookings``.
+        rows: Its input rows.
+        period_column: The rows' period column (``order_month`` or ``order_week``).
+        frequency: pandas period of one row (``M``, or ``W-SUN`` for Monday-to-Sunday weeks).
+        as_of: The as-of date.
+        history_start: First order date.
+
+    Returns:
+        The long series frame, possibly empty.
+    """
+    as_of_period_start = pd.Timestamp(as_of).to_period(frequency).start_time
+    if not (pd.to_datetime(rows[period_column]) < as_of_period_start).any():
         return pd.DataFrame({"unique_id": [], "ds": pd.to_datetime([]), "y": []})
-    try:
-        return build(rows, as_of.isoformat(), history_start=history_start)
-    except ParameterError:
-        return pd.DataFrame({"unique_id": [], "ds": pd.to_datetime([]), "y": []})
+    return build(rows, as_of.isoformat(), history_start=history_start)
 
 
 def modelled_ids(data: ForecastData) -> list[str]:
@@ -386,12 +414,6 @@ def _scores(frame: pd.DataFrame, history: pd.DataFrame) -> dict[str, float]:
     }
 
 
-def quarter_bounds(day: dt.date, quarters_ahead: int = 0) -> tuple[pd.Timestamp, pd.Timestamp]:
-    """First and last month (as month starts) of ``day``'s quarter, or one ``quarters_ahead``."""
-    start = pd.Timestamp(day).to_period("Q") + quarters_ahead
-    return start.start_time.normalize(), (start.end_time - pd.offsets.MonthBegin(1)).normalize()
-
-
 def quarter_outlook(data: ForecastData, shown: pd.DataFrame, series_id: str) -> pd.DataFrame:
     """This quarter and the next: booked months + forecast months, with a range, against target.
 
@@ -414,7 +436,8 @@ def quarter_outlook(data: ForecastData, shown: pd.DataFrame, series_id: str) -> 
         targets = targets[targets["region_id"] == data.region]
     rows = []
     for ahead in (0, 1):
-        first, last = quarter_bounds(data.as_of, ahead)
+        in_quarter = pd.Timestamp(data.as_of) + pd.DateOffset(months=3 * ahead)
+        first, last = attainment.period_bounds(in_quarter, "qtd")
         months = pd.date_range(first, last, freq="MS")
         booked = actual[actual["ds"].isin(months)]
         future = shown[shown["ds"].isin(months)]

@@ -42,6 +42,7 @@ from sklearn.model_selection import GroupKFold
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
+from salesops_lib.attainment import period_bounds
 from salesops_lib.errors import ParameterError
 from salesops_lib.forecast_metrics import brier_score
 from salesops_lib.frames import require_columns
@@ -103,10 +104,8 @@ METHOD_NONE = "none"
 
 def quarter_bounds(as_of: dt.date) -> tuple[dt.date, dt.date]:
     """First and last day of the calendar quarter containing ``as_of``."""
-    first_month = 3 * ((as_of.month - 1) // 3) + 1
-    start = dt.date(as_of.year, first_month, 1)
-    end = (pd.Timestamp(start) + pd.offsets.QuarterEnd(0)).date()
-    return start, end
+    first_month, last_month = period_bounds(as_of, "qtd")
+    return first_month.date(), (last_month + pd.offsets.MonthEnd(0)).date()
 
 
 def horizon_days(as_of: dt.date) -> int:

@@ -110,3 +110,33 @@ def test_disagreement_between_the_two_quarter_forecasts_is_called_out() -> None:
         **{**result.__dict__, "quarters": pd.DataFrame([{"forecast": 125.0}])}
     )
     assert forecast_display._disagreement_sentence(close) is None  # 4% apart
+
+
+def test_series_are_empty_only_when_nothing_is_before_the_as_of_period() -> None:
+    from salesops_lib.forecast_series import (
+        monthly_series_from_bookings,
+        weekly_series_from_bookings,
+    )
+
+    as_of = dt.date(2026, 11, 23)
+    this_month = pd.DataFrame(
+        {"region_id": ["east"], "product_family": ["hw"],
+         "order_month": [pd.Timestamp("2026-11-01")], "bookings_amount": [5.0]}
+    )  # fmt: skip
+    empty = forecast_report._series_or_empty(
+        monthly_series_from_bookings, this_month, "order_month", "M", as_of, None
+    )
+    assert empty.empty and list(empty.columns) == ["unique_id", "ds", "y"]
+    october = this_month.assign(order_month=pd.Timestamp("2026-10-01"))
+    built = forecast_report._series_or_empty(
+        monthly_series_from_bookings, october, "order_month", "M", as_of, None
+    )
+    assert built.set_index("unique_id").loc["total", "y"] == 5.0
+    tuesday = pd.DataFrame(  # a week that does not start on Monday is bad data, not "no data"
+        {"region_id": ["east"], "product_family": ["hw"],
+         "order_week": [pd.Timestamp("2026-11-10")], "bookings_amount": [5.0]}
+    )  # fmt: skip
+    with pytest.raises(ParameterError):
+        forecast_report._series_or_empty(
+            weekly_series_from_bookings, tuesday, "order_week", "W-SUN", as_of, None
+        )
