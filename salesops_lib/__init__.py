@@ -1,7 +1,8 @@
 """Sales Ops Workbench: shared helpers behind the report notebooks.
 
-The public surface is small: open a snapshot with :func:`salesops_lib.snapshot.open_snapshot`,
-query it through :class:`salesops_lib.warehouse.Warehouse`, and render charts and summaries with
+The public surface is small: open a snapshot with :func:`salesops_lib.data.snapshot.open_snapshot`,
+query it through :class:`salesops_lib.data.warehouse.Warehouse`, and render charts and summaries
+with
 the analytics modules.
 """
 

@@ -38,8 +38,8 @@ def make_workspace(folder: Path, scale: str = "tiny", weeks: int = 2) -> Workspa
 
 def generated_workspace(folder: Path, scale: str, weeks: int) -> Workspace:
     """A workspace under ``folder`` with its demo snapshots generated (config seed and as-of)."""
-    from salesops_lib.config import load_settings
-    from salesops_lib.demo import generate_demo
+    from salesops_lib.core.config import load_settings
+    from salesops_lib.sources.demo import generate_demo
 
     workspace = make_workspace(folder, scale=scale, weeks=weeks)
     cfg = load_settings(workspace.config)

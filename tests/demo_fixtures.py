@@ -9,9 +9,9 @@ from typing import Any
 
 import duckdb
 
-from salesops_lib.config import Region
-from salesops_lib.demo import generate_demo
-from salesops_lib.schema import TABLES
+from salesops_lib.core.config import Region
+from salesops_lib.data.schema import TABLES
+from salesops_lib.sources.demo import generate_demo
 
 AS_OF = dt.date(2026, 11, 23)
 REGIONS = [

@@ -17,8 +17,8 @@ from typing import Any
 
 import pyarrow as pa
 
-from salesops_lib.schema import TABLES
-from salesops_lib.snapshot import Snapshot, SnapshotWriter, open_snapshot
+from salesops_lib.data.schema import TABLES
+from salesops_lib.data.snapshot import Snapshot, SnapshotWriter, open_snapshot
 
 D = dt.date
 
@@ -103,7 +103,7 @@ def arrow_table(name: str, rows: Sequence[Mapping[str, Any]]) -> pa.Table:
     """Return rows as an Arrow table with the snapshot schema, filling missing columns.
 
     Args:
-        name: Table name from :data:`salesops_lib.schema.TABLES`.
+        name: Table name from :data:`salesops_lib.data.schema.TABLES`.
         rows: Rows as dicts; missing columns take the table's default value.
 
     Returns:

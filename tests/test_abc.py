@@ -19,8 +19,8 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from salesops_lib.abc_analysis import abc_classes, concentration_curve
-from salesops_lib.errors import ParameterError
+from salesops_lib.analytics.segmentation.abc import abc_classes, concentration_curve
+from salesops_lib.core.errors import ParameterError
 
 
 def lines() -> pd.DataFrame:

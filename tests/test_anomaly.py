@@ -6,8 +6,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from salesops_lib import anomaly
-from salesops_lib.errors import ParameterError
+from salesops_lib.analytics.performance import anomaly
+from salesops_lib.core.errors import ParameterError
 
 WEEKS = pd.date_range("2024-01-01", periods=104, freq="7D")  # Mondays, two years
 NOISE = [0, 15, -10, 25, -20, 5, -5]

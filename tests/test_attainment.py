@@ -6,8 +6,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from salesops_lib import attainment as at
-from salesops_lib.errors import ParameterError
+from salesops_lib.analytics.performance import attainment as at
+from salesops_lib.core.errors import ParameterError
 
 MONTHS = pd.to_datetime(["2026-01-01", "2026-02-01", "2026-03-01", "2026-04-01", "2026-05-01"])
 AS_OF = "2026-05-20"  # Q2 = Apr..Jun; May has 31 days, so 11 days are left after May 20.

@@ -12,8 +12,8 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from salesops_lib.schema import TABLES
-from salesops_lib.snapshot import SnapshotWriter, list_snapshots, open_snapshot
+from salesops_lib.data.schema import TABLES
+from salesops_lib.data.snapshot import SnapshotWriter, list_snapshots, open_snapshot
 from tests.conftest import ROOT, Workspace, make_workspace
 
 

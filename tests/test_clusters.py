@@ -31,8 +31,8 @@ import pandas as pd
 import pytest
 from sklearn.metrics import adjusted_rand_score
 
-from salesops_lib import clusters
-from salesops_lib.errors import ParameterError
+from salesops_lib.analytics.segmentation import clusters
+from salesops_lib.core.errors import ParameterError
 
 AS_OF = "2025-12-31"
 

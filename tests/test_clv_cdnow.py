@@ -23,8 +23,8 @@ import pandas as pd
 import pytest
 from scipy.integrate import quad
 
-from salesops_lib import clv
-from salesops_lib.errors import ParameterError
+from salesops_lib.analytics.segmentation import clv
+from salesops_lib.core.errors import ParameterError
 
 CDNOW = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "cdnow"
 PUBLISHED_BGNBD = clv.BGNBDParams(r=0.243, alpha=4.414, a=0.793, b=2.426)

@@ -11,8 +11,9 @@ from typing import Any
 import pandas as pd
 import pytest
 
-from salesops_lib import schema
-from salesops_lib.contracts import (
+from salesops_lib.core.errors import ContractError
+from salesops_lib.data import schema
+from salesops_lib.data.contracts import (
     NAMED_VALUES,
     CheckResult,
     ModelContract,
@@ -22,8 +23,7 @@ from salesops_lib.contracts import (
     load_contracts,
     run_contracts,
 )
-from salesops_lib.errors import ContractError
-from salesops_lib.warehouse import Warehouse
+from salesops_lib.data.warehouse import Warehouse
 from tests.snapshot_builder import TWO_REGION_TABLES, build_snapshot, build_two_region_snapshot
 
 D = dt.date

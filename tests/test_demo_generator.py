@@ -14,13 +14,13 @@ import pandas as pd
 import pyarrow.parquet as pq
 import pytest
 
-from salesops_lib.demo import generate_demo, resolve_scale
-from salesops_lib.demo.calendar import build_calendar
-from salesops_lib.demo.orders import avoid_half_cents, line_amount
-from salesops_lib.errors import ParameterError, SnapshotError
-from salesops_lib.schema import FORECAST_CATEGORIES, SIZE_BANDS, STAGES, TABLES
-from salesops_lib.snapshot import open_snapshot, sha256_file
-from salesops_lib.warehouse import Warehouse
+from salesops_lib.core.errors import ParameterError, SnapshotError
+from salesops_lib.data.schema import FORECAST_CATEGORIES, SIZE_BANDS, STAGES, TABLES
+from salesops_lib.data.snapshot import open_snapshot, sha256_file
+from salesops_lib.data.warehouse import Warehouse
+from salesops_lib.sources.demo import generate_demo, resolve_scale
+from salesops_lib.sources.demo.calendar import build_calendar
+from salesops_lib.sources.demo.orders import avoid_half_cents, line_amount
 from tests.demo_fixtures import AS_OF, REGIONS, connect, generate, manifest
 
 

@@ -11,9 +11,9 @@ import subprocess
 import duckdb
 import pytest
 
-from salesops_lib.config import load_settings
-from salesops_lib.narrative import format_money
-from salesops_lib.snapshot import list_snapshots, open_snapshot
+from salesops_lib.core.config import load_settings
+from salesops_lib.data.snapshot import list_snapshots, open_snapshot
+from salesops_lib.reports.narrative import format_money
 from tests.conftest import ROOT, Workspace, make_workspace
 
 pytestmark = pytest.mark.e2e

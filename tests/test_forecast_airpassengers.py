@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from salesops_lib.forecasting import backtest
+from salesops_lib.analytics.forecasting.models import backtest
 
 
 def test_chosen_model_beats_seasonal_naive_on_air_passengers() -> None:

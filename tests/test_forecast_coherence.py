@@ -5,8 +5,8 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from salesops_lib import forecast_coherence as fc
-from salesops_lib.errors import ParameterError
+from salesops_lib.analytics.forecasting import coherence as fc
+from salesops_lib.core.errors import ParameterError
 
 JAN, FEB = pd.Timestamp("2026-01-01"), pd.Timestamp("2026-02-01")
 

@@ -21,8 +21,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from salesops_lib import forecast_report, overview
-from salesops_lib.forecast_report import ForecastResult
+from salesops_lib.reports import forecast as forecast_report
+from salesops_lib.reports import overview
+from salesops_lib.reports.forecast import ForecastResult
 from tests.conftest import Workspace
 
 FIRST_SNAPSHOT = "2026-08-31"

@@ -14,10 +14,7 @@ import pandas as pd
 import pytest
 import yaml
 
-from salesops_lib.config import load_settings
-from salesops_lib.demo import generate_demo
-from salesops_lib.errors import ContractError, ParameterError
-from salesops_lib.forecast_ledger import (
+from salesops_lib.analytics.forecasting.ledger import (
     LEDGER_COLUMNS,
     accuracy_by_horizon,
     accuracy_over_time,
@@ -26,9 +23,12 @@ from salesops_lib.forecast_ledger import (
     record_forecasts,
     score_forecasts,
 )
-from salesops_lib.forecast_metrics import seasonal_naive_scale
-from salesops_lib.forecast_series import monthly_series_from_bookings
-from salesops_lib.warehouse import Warehouse
+from salesops_lib.analytics.forecasting.metrics import seasonal_naive_scale
+from salesops_lib.analytics.forecasting.series import monthly_series_from_bookings
+from salesops_lib.core.config import load_settings
+from salesops_lib.core.errors import ContractError, ParameterError
+from salesops_lib.data.warehouse import Warehouse
+from salesops_lib.sources.demo import generate_demo
 from tests.conftest import make_workspace
 
 NAN = float("nan")

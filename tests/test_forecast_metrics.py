@@ -4,8 +4,7 @@ import math
 
 import pytest
 
-from salesops_lib.errors import ParameterError
-from salesops_lib.forecast_metrics import (
+from salesops_lib.analytics.forecasting.metrics import (
     bias,
     brier_score,
     interval_coverage,
@@ -13,6 +12,7 @@ from salesops_lib.forecast_metrics import (
     relative_bias,
     smape,
 )
+from salesops_lib.core.errors import ParameterError
 
 
 def test_mase_scales_by_in_sample_seasonal_naive_error() -> None:

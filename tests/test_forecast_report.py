@@ -9,9 +9,10 @@ from typing import ClassVar
 import pandas as pd
 import pytest
 
-from salesops_lib import forecast_display, forecast_report
-from salesops_lib.errors import ParameterError
-from salesops_lib.forecast_report import ForecastData
+from salesops_lib.core.errors import ParameterError
+from salesops_lib.reports import forecast as forecast_report
+from salesops_lib.reports import forecast_display
+from salesops_lib.reports.forecast import ForecastData
 
 
 def data(region: str = "east", horizon: int = 6, level: int = 80) -> ForecastData:
@@ -113,7 +114,7 @@ def test_disagreement_between_the_two_quarter_forecasts_is_called_out() -> None:
 
 
 def test_series_are_empty_only_when_nothing_is_before_the_as_of_period() -> None:
-    from salesops_lib.forecast_series import (
+    from salesops_lib.analytics.forecasting.series import (
         monthly_series_from_bookings,
         weekly_series_from_bookings,
     )

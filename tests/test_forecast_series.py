@@ -5,8 +5,11 @@ from datetime import date
 import pandas as pd
 import pytest
 
-from salesops_lib.errors import ParameterError
-from salesops_lib.forecast_series import monthly_series_from_bookings, weekly_series_from_bookings
+from salesops_lib.analytics.forecasting.series import (
+    monthly_series_from_bookings,
+    weekly_series_from_bookings,
+)
+from salesops_lib.core.errors import ParameterError
 
 
 def test_series_levels_zero_fill_and_incomplete_month() -> None:

@@ -6,8 +6,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from salesops_lib.errors import ParameterError
-from salesops_lib.forecasting import Backtest, backtest, check_series, forecast
+from salesops_lib.analytics.forecasting.models import Backtest, backtest, check_series, forecast
+from salesops_lib.core.errors import ParameterError
 
 HORIZON = 6
 PATTERN = np.array([10, 12, 15, 20, 18, 14, 11, 9, 13, 17, 25, 30], dtype=float)

@@ -6,9 +6,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from salesops_lib import funnel
-from salesops_lib.errors import ParameterError
-from salesops_lib.schema import STAGES
+from salesops_lib.analytics.performance import funnel
+from salesops_lib.core.errors import ParameterError
+from salesops_lib.data.schema import STAGES
 
 ORDER = {stage: i + 1 for i, stage in enumerate(STAGES)}
 P, Q, PR, N, W, L = STAGES  # Prospecting, Qualification, Proposal, Negotiation, Won, Lost

@@ -13,7 +13,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 import yaml
 
-from salesops_lib.importer import import_snapshot
+from salesops_lib.sources.importer import import_snapshot
 
 ROOT = Path(__file__).resolve().parents[1]
 CDNOW = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "cdnow"

@@ -15,8 +15,8 @@ from pathlib import Path
 import pyarrow.parquet as pq
 import pytest
 
-from salesops_lib.errors import WorkbenchError
-from salesops_lib.importer import import_snapshot
+from salesops_lib.core.errors import WorkbenchError
+from salesops_lib.sources.importer import import_snapshot
 
 CORPUS = Path(__file__).resolve().parent / "import_corpus"
 AS_OF = "2024-03-31"

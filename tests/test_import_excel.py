@@ -12,10 +12,10 @@ from pathlib import Path
 import openpyxl
 import pytest
 
-from salesops_lib.importer.excel import excel_spec, read_sheet
-from salesops_lib.importer.mapping import ColumnSpec, SourceSpec
-from salesops_lib.importer.parsing import parse_fields, read_source
-from salesops_lib.importer.quarantine import ImportDataError
+from salesops_lib.sources.importer.excel import excel_spec, read_sheet
+from salesops_lib.sources.importer.mapping import ColumnSpec, SourceSpec
+from salesops_lib.sources.importer.parsing import parse_fields, read_source
+from salesops_lib.sources.importer.quarantine import ImportDataError
 
 
 def _spec(**extra: object) -> SourceSpec:

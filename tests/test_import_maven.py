@@ -13,11 +13,11 @@ from pathlib import Path
 import pyarrow.parquet as pq
 import pytest
 
-from salesops_lib import quality
-from salesops_lib.contracts import run_contracts
-from salesops_lib.importer import import_snapshot
-from salesops_lib.snapshot import open_snapshot
-from salesops_lib.warehouse import Warehouse
+from salesops_lib.data.contracts import run_contracts
+from salesops_lib.data.snapshot import open_snapshot
+from salesops_lib.data.warehouse import Warehouse
+from salesops_lib.reports import quality
+from salesops_lib.sources.importer import import_snapshot
 
 ROOT = Path(__file__).resolve().parents[1]
 MAVEN = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "maven_crm"

@@ -11,10 +11,10 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from salesops_lib.errors import ConfigError, SnapshotError
-from salesops_lib.importer import import_snapshot
-from salesops_lib.importer.mapping import load_mapping
-from salesops_lib.importer.parsing import parse_dates, parse_numbers
+from salesops_lib.core.errors import ConfigError, SnapshotError
+from salesops_lib.sources.importer import import_snapshot
+from salesops_lib.sources.importer.mapping import load_mapping
+from salesops_lib.sources.importer.parsing import parse_dates, parse_numbers
 
 ROOT = Path(__file__).resolve().parents[1]
 CORPUS = ROOT / "tests" / "import_corpus"
@@ -70,7 +70,7 @@ def test_module_entry_point(tmp_path: Path) -> None:
         [
             sys.executable,
             "-m",
-            "salesops_lib.importer",
+            "salesops_lib.sources.importer",
             str(CORPUS / "orders.yml"),
             str(CORPUS / "negative_amount.csv"),
             "--as-of",
@@ -89,7 +89,7 @@ def test_module_entry_point(tmp_path: Path) -> None:
         [
             sys.executable,
             "-m",
-            "salesops_lib.importer",
+            "salesops_lib.sources.importer",
             str(CORPUS / "orders.yml"),
             str(CORPUS / "missing_column.csv"),
             "--snapshots",

@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from salesops_lib.config import Region, Settings, load_settings
-from salesops_lib.errors import ConfigError
-from salesops_lib.jobs import get_job, load_jobs
+from salesops_lib.core.config import Region, Settings, load_settings
+from salesops_lib.core.errors import ConfigError
+from salesops_lib.runs.jobs import get_job, load_jobs
 from tests.conftest import ROOT, Workspace
 from tests.trivial_notebooks import project_env, salesops_cli, workspace_project, write_notebook
 

@@ -15,7 +15,7 @@ from typing import Any
 import pandas as pd
 import pytest
 
-from salesops_lib.warehouse import Warehouse
+from salesops_lib.data.warehouse import Warehouse
 from tests.snapshot_builder import build_two_region_snapshot
 
 D = dt.date

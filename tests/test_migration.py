@@ -14,9 +14,9 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from salesops_lib.errors import ParameterError
-from salesops_lib.migration import GONE, NEW_CUSTOMER, segment_migration
-from salesops_lib.rfm import SEGMENT_ORDER
+from salesops_lib.analytics.segmentation.migration import GONE, NEW_CUSTOMER, segment_migration
+from salesops_lib.analytics.segmentation.rfm import SEGMENT_ORDER
+from salesops_lib.core.errors import ParameterError
 
 BEFORE = pd.DataFrame(
     {

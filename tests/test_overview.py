@@ -8,9 +8,10 @@ import math
 import pandas as pd
 import pytest
 
-from salesops_lib import charts, narrative, overview
-from salesops_lib.errors import ParameterError
-from salesops_lib.overview import AttainmentSummary, BookingsComparison, PipelineSummary
+from salesops_lib.core.errors import ParameterError
+from salesops_lib.core.headlines import HEADLINES_MIMETYPE
+from salesops_lib.reports import charts, narrative, overview
+from salesops_lib.reports.overview import AttainmentSummary, BookingsComparison, PipelineSummary
 
 AS_OF = dt.date(2026, 11, 23)  # last complete month: Oct 2026; last 12 = Nov 2025..Oct 2026
 
@@ -324,7 +325,7 @@ def test_headline_numbers_for_the_index() -> None:
     assert numbers["share_reps_at_or_above_100"] == 0.6667
     assert (numbers["snapshot_id"], numbers["snapshot_checksum"]) == ("2026-11-23", "c0ffee")
     bundle = overview.headlines(_data("Company"))._repr_mimebundle_()
-    assert bundle[overview.HEADLINES_MIMETYPE] == numbers
+    assert bundle[HEADLINES_MIMETYPE] == numbers
 
 
 def test_report_summary_escapes_a_hostile_region_name() -> None:

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from salesops_lib.errors import ParameterError
-from salesops_lib.params import (
+from salesops_lib.core.errors import ParameterError
+from salesops_lib.runs.params import (
     check_parameters,
     coerce_parameter,
     notebook_parameters,

@@ -14,8 +14,8 @@ import papermill
 import pyarrow.parquet as pq
 import pytest
 
-from salesops_lib.schema import TABLES
-from salesops_lib.snapshot import SnapshotWriter, open_snapshot
+from salesops_lib.data.schema import TABLES
+from salesops_lib.data.snapshot import SnapshotWriter, open_snapshot
 from tests.conftest import Workspace, make_workspace
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -14,10 +14,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from salesops_lib import narrative, overview, performance, performance_charts
-from salesops_lib import performance_summary as summary
-from salesops_lib.charts import PngFigure
-from salesops_lib.runner import read_headlines
+from salesops_lib.reports import narrative, overview, performance, performance_charts
+from salesops_lib.reports import performance_summary as summary
+from salesops_lib.reports.charts import PngFigure
+from salesops_lib.runs.runner import read_headlines
 from tests.conftest import ROOT, Workspace
 
 AS_OF = dt.date(2026, 11, 23)  # 12-month window: Nov 2025 .. Oct 2026; Q4 = Oct..Dec 2026

@@ -13,9 +13,10 @@ from typing import Any
 import pandas as pd
 import pytest
 
-from salesops_lib import overview, performance, variance
-from salesops_lib import waterfall as wf
-from salesops_lib.warehouse import Warehouse
+from salesops_lib.analytics.performance import variance
+from salesops_lib.analytics.performance import waterfall as wf
+from salesops_lib.data.warehouse import Warehouse
+from salesops_lib.reports import overview, performance
 from tests.conftest import Workspace
 from tests.demo_fixtures import AS_OF, generate, read_truth
 from tests.test_performance import expected_headlines

@@ -18,10 +18,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from salesops_lib import quarter_forecast as qf
-from salesops_lib import win_model as wm
-from salesops_lib.snapshot import list_snapshots
-from salesops_lib.warehouse import Warehouse
+from salesops_lib.analytics.forecasting import pipeline_quarter as qf
+from salesops_lib.analytics.forecasting import win_probability as wm
+from salesops_lib.data.snapshot import list_snapshots
+from salesops_lib.data.warehouse import Warehouse
 from tests.conftest import Workspace
 
 
@@ -117,7 +117,7 @@ def test_open_deals_get_probabilities_for_every_region(demo: dict[str, Any]) -> 
 
 
 def test_report_displays_render(demo: dict[str, Any]) -> None:
-    from salesops_lib import pipeline_forecast_display as display
+    from salesops_lib.reports import pipeline_forecast_display as display
 
     win: wm.WinModelResult = demo["inputs"].win
     sentence = display.calibration_sentence(win)._repr_html_()

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import shlex
 
-from salesops_lib.params import parse_assignments
-from salesops_lib.provenance import reproduce_command
+from salesops_lib.reports.provenance import reproduce_command
+from salesops_lib.runs.params import parse_assignments
 
 
 def test_reproduce_command_names_region_snapshot_notebook_parameters_and_force() -> None:

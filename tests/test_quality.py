@@ -6,8 +6,8 @@ import datetime as dt
 
 import pandas as pd
 
-from salesops_lib import quality
-from salesops_lib.importer.quarantine import ISSUE_COLUMNS
+from salesops_lib.reports import quality
+from salesops_lib.sources.importer.quarantine import ISSUE_COLUMNS
 from tests.conftest import Workspace
 
 AS_OF = dt.date(2024, 6, 30)
@@ -111,7 +111,7 @@ def test_to_fix_lists_items_per_owner_without_corrections() -> None:
 def test_trend_has_one_score_per_snapshot(tiny_workspace: Workspace) -> None:
     import pyarrow.parquet as pq
 
-    from salesops_lib.snapshot import list_snapshots, open_snapshot
+    from salesops_lib.data.snapshot import list_snapshots, open_snapshot
 
     dates = list_snapshots(tiny_workspace.snapshots)
     scores = [

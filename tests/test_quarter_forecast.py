@@ -11,9 +11,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from salesops_lib import quarter_forecast as qf
-from salesops_lib import win_model as wm
-from salesops_lib.errors import ParameterError
+from salesops_lib.analytics.forecasting import pipeline_quarter as qf
+from salesops_lib.analytics.forecasting import win_probability as wm
+from salesops_lib.core.errors import ParameterError
 
 AS_OF = dt.date(2026, 11, 23)
 REGIONS = ("r1", "r2")
@@ -276,7 +276,7 @@ def test_notes_explain_the_method_and_a_missing_run_rate() -> None:
 
 
 def test_display_escapes_names_and_shows_the_numbers() -> None:
-    from salesops_lib import pipeline_forecast_display as display
+    from salesops_lib.reports import pipeline_forecast_display as display
 
     data = dataclasses.replace(inputs(), region_names={"r1": "<b>R&D</b>", "r2": "Two"})
     forecast = qf.quarter_forecast(data, "r1", n_draws=200)

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from salesops_lib.records import inputs_fingerprint, read_manifests, source_fingerprint
-from salesops_lib.snapshot import open_snapshot
+from salesops_lib.data.snapshot import open_snapshot
+from salesops_lib.runs.records import inputs_fingerprint, read_manifests, source_fingerprint
 from tests.conftest import Workspace
 from tests.trivial_notebooks import project_env, salesops_cli, workspace_project, write_notebook
 

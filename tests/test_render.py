@@ -8,7 +8,7 @@ import re
 import nbformat
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
 
-from salesops_lib.render import render_notebook, sanitize_html
+from salesops_lib.runs.render import render_notebook, sanitize_html
 
 PNG_BYTES = b"\x89PNG\r\n\x1a\n-a-tiny-test-image-"
 PNG_B64 = base64.b64encode(PNG_BYTES).decode()

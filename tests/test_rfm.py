@@ -43,14 +43,14 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from salesops_lib.errors import ParameterError
-from salesops_lib.rfm import (
+from salesops_lib.analytics.segmentation.rfm import (
     RFM_SEGMENT_RULES,
     assign_segments,
     quintile_scores,
     rfm_table,
     segment_summary,
 )
+from salesops_lib.core.errors import ParameterError
 
 AS_OF = "2024-12-31"
 

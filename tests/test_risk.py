@@ -6,8 +6,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from salesops_lib import risk
-from salesops_lib.errors import ParameterError
+from salesops_lib.analytics.performance import risk
+from salesops_lib.core.errors import ParameterError
 
 AS_OF = "2026-05-20"
 

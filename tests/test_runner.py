@@ -20,8 +20,8 @@ import nbformat
 import psutil
 import pytest
 
-from salesops_lib.errors import ParameterError
-from salesops_lib.runner import plan_jobs, record_crash, run_reports
+from salesops_lib.core.errors import ParameterError
+from salesops_lib.runs.runner import plan_jobs, record_crash, run_reports
 from tests.conftest import Workspace
 from tests.trivial_notebooks import (
     SLOW_MARKER_ENV,
@@ -290,7 +290,7 @@ def test_killed_runner_leaves_nothing_partial_and_the_rerun_completes(
 
 
 def test_index_headlines_show_known_numbers_of_any_report() -> None:
-    from salesops_lib.publish import headline_text
+    from salesops_lib.runs.publish import headline_text
 
     text = headline_text(
         {"customers": 1234, "revenue_at_stake": 70998.55, "region_name": "DACH", "other": 5.0}

@@ -9,8 +9,8 @@ import sys
 
 import pytest
 
-from salesops_lib.jobs import Job, crontab_for_apscheduler, next_fire_times
-from salesops_lib.scheduler import next_fire_table
+from salesops_lib.runs.jobs import Job, crontab_for_apscheduler, next_fire_times
+from salesops_lib.runs.scheduler import next_fire_table
 from tests.conftest import Workspace
 
 THURSDAY_NOON = dt.datetime(2026, 11, 26, 12, 0, tzinfo=dt.UTC)

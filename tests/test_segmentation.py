@@ -9,9 +9,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from salesops_lib import segmentation
-from salesops_lib.errors import ParameterError
-from salesops_lib.migration import segment_migration
+from salesops_lib.analytics.segmentation.migration import segment_migration
+from salesops_lib.core.errors import ParameterError
+from salesops_lib.reports import segmentation
 
 
 def _customers() -> pd.DataFrame:

@@ -14,9 +14,9 @@ import pandas as pd
 import pytest
 from sklearn.metrics import adjusted_rand_score
 
-from salesops_lib import segmentation
-from salesops_lib.demo import generate_demo
-from salesops_lib.warehouse import Warehouse
+from salesops_lib.data.warehouse import Warehouse
+from salesops_lib.reports import segmentation
+from salesops_lib.sources.demo import generate_demo
 
 AS_OF = "2026-11-23"
 PLANTED_GROUPS = 5

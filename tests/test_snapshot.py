@@ -8,9 +8,9 @@ from pathlib import Path
 import pyarrow as pa
 import pytest
 
-from salesops_lib.errors import SnapshotError
-from salesops_lib.schema import TABLES
-from salesops_lib.snapshot import (
+from salesops_lib.core.errors import SnapshotError
+from salesops_lib.data.schema import TABLES
+from salesops_lib.data.snapshot import (
     MANIFEST,
     SnapshotWriter,
     list_snapshots,

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from salesops_lib import variance
-from salesops_lib.errors import ParameterError
+from salesops_lib.analytics.performance import variance
+from salesops_lib.core.errors import ParameterError
 
 
 def lines(spec: dict[str, list[tuple[int, float]]], day: str) -> pd.DataFrame:

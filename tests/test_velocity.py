@@ -8,8 +8,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from salesops_lib import velocity as vel
-from salesops_lib.errors import ParameterError
+from salesops_lib.analytics.performance import velocity as vel
+from salesops_lib.core.errors import ParameterError
 
 
 def opportunities() -> pd.DataFrame:

@@ -12,10 +12,10 @@ import pandas as pd
 import pytest
 import yaml
 
-from salesops_lib.errors import ParameterError, SnapshotError, WorkbenchError
-from salesops_lib.schema import TABLES
-from salesops_lib.snapshot import MANIFEST, open_snapshot, sha256_file
-from salesops_lib.warehouse import Warehouse, dependency_order
+from salesops_lib.core.errors import ParameterError, SnapshotError, WorkbenchError
+from salesops_lib.data.schema import TABLES
+from salesops_lib.data.snapshot import MANIFEST, open_snapshot, sha256_file
+from salesops_lib.data.warehouse import Warehouse, dependency_order
 from tests.snapshot_builder import (
     TWO_REGION_AS_OF,
     TWO_REGION_TABLES,

@@ -6,8 +6,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from salesops_lib import waterfall as wf
-from salesops_lib.errors import ParameterError
+from salesops_lib.analytics.performance import waterfall as wf
+from salesops_lib.core.errors import ParameterError
 
 WINDOW = ("2026-04-01", "2026-06-30")
 COLUMNS = ["opportunity_id", "region_id", "amount", "close_date", "is_closed", "is_won"]

@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 from sklearn.model_selection import GroupKFold
 
-from salesops_lib import win_model as wm
+from salesops_lib.analytics.forecasting import win_probability as wm
 
 AS_OF = dt.date(2026, 11, 23)
 CUTOFF = dt.date(2026, 10, 12)

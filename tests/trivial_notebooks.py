@@ -17,7 +17,7 @@ import nbformat
 import yaml
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
-from salesops_lib.publish import HEADLINES_MIMETYPE
+from salesops_lib.core.headlines import HEADLINES_MIMETYPE
 from tests.conftest import ROOT, Workspace
 
 SLOW_MARKER_ENV = "TRIVIAL_SLOW_MARKER"

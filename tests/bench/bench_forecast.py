@@ -3,7 +3,8 @@
 1,000 synthetic monthly series of 48 months (seeded level, trend, yearly seasonality, noise),
 horizon 12, 3 origins, the same four models (SeasonalNaive, AutoETS, AutoARIMA, AutoTheta) and
 the same origin spacing, both with ``n_jobs=2``, in the same process and run. Our overhead is
-what :func:`salesops_lib.forecasting.backtest` adds on top: input checks, the Ensemble, the
+what :func:`salesops_lib.analytics.forecasting.models.backtest` adds on top: input checks, the
+Ensemble, the
 long frame, MASE per origin, the other metrics and the model choice. One-time costs (import,
 first fit) are measured separately, before either timed run. Prints a markdown table.
 
@@ -76,7 +77,7 @@ def run(count: int) -> list[tuple[str, str]]:
     import statsforecast  # noqa: F401
 
     import_s = time.perf_counter() - began
-    from salesops_lib.forecasting import backtest
+    from salesops_lib.analytics.forecasting.models import backtest
 
     tiny = synthetic_series(2, seed=1)
     began = time.perf_counter()

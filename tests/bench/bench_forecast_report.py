@@ -26,9 +26,11 @@ def main() -> None:
     """Generate the demo in a temporary workspace and time the forecast on it."""
     import papermill
 
-    from salesops_lib import forecast_report, forecasting, overview
-    from salesops_lib.config import load_settings
-    from salesops_lib.demo import generate_demo
+    from salesops_lib.analytics.forecasting import models as forecasting
+    from salesops_lib.core.config import load_settings
+    from salesops_lib.reports import forecast as forecast_report
+    from salesops_lib.reports import overview
+    from salesops_lib.sources.demo import generate_demo
 
     rows: list[tuple[str, str]] = []
     with tempfile.TemporaryDirectory() as tmp:

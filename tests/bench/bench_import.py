@@ -56,7 +56,7 @@ def generate_order_lines(path: Path, rows: int, seed: int = 7) -> None:
 
 
 def _run_case(mapping: Path, sources: list[Path], as_of: str | None) -> dict[str, float]:
-    from salesops_lib.importer import import_snapshot
+    from salesops_lib.sources.importer import import_snapshot
 
     with tempfile.TemporaryDirectory() as folder:
         start = time.perf_counter()

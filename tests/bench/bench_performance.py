@@ -5,8 +5,9 @@ Cases:
 * ``waterfall``: the pipeline waterfall (deal rows, bars per region and the reconciliation)
   over two synthetic snapshots of ``--opportunities`` opportunities each (default 1M).
 * ``diagnosis``: generate demo data of ``--scale`` order lines (two weekly snapshots), then
-  time :func:`~salesops_lib.performance.load_performance` +
-  :func:`~salesops_lib.performance.diagnose` for one region and for every region plus ``all``.
+  time :func:`~salesops_lib.reports.performance.load_performance` +
+  :func:`~salesops_lib.reports.performance.diagnose` for one region and for every region plus
+  ``all``.
 
 Peak memory is the process's peak resident set size. Usage::
 
@@ -97,7 +98,7 @@ def synthetic_snapshots(opportunities: int, seed: int = 7) -> tuple[pd.DataFrame
 
 def waterfall_case(opportunities: int) -> dict[str, Any]:
     """Time the waterfall over two synthetic snapshots."""
-    from salesops_lib import waterfall as wf
+    from salesops_lib.analytics.performance import waterfall as wf
 
     earlier, later = synthetic_snapshots(opportunities)
     window = ("2026-10-01", "2026-12-31")
@@ -124,9 +125,9 @@ def waterfall_case(opportunities: int) -> dict[str, Any]:
 
 def diagnosis_case(scale: int, region: str) -> dict[str, Any]:
     """Generate demo data, then time load + diagnose for one region or for every region."""
-    from salesops_lib import overview, performance
-    from salesops_lib.config import Region
-    from salesops_lib.demo import generate_demo
+    from salesops_lib.core.config import Region
+    from salesops_lib.reports import overview, performance
+    from salesops_lib.sources.demo import generate_demo
 
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp) / "snapshots"

@@ -3,7 +3,7 @@
 Writes a markdown table. Figures:
 
 - start-up: interpreter, ``import nbformat`` with and without the optional ``rfc3987_syntax``
-  import (see :mod:`salesops_lib._startup`), the runner's imports, a bare Jupyter kernel start,
+  import (see :mod:`salesops_lib.runs._startup`), the runner's imports, a bare Jupyter kernel start,
   and the report library import a notebook's first cell pays;
 - one notebook run (``00-overview`` for the company view): kernel start, execution, HTML rendering
   and publishing, each the median of ``--repeats`` runs (from the run records);
@@ -58,8 +58,8 @@ def _kernel_start_seconds(repeats: int) -> float:
 
 
 def _workspace(work: Path, scale: str) -> Any:
-    from salesops_lib.config import load_settings
-    from salesops_lib.demo import generate_demo
+    from salesops_lib.core.config import load_settings
+    from salesops_lib.sources.demo import generate_demo
     from tests.conftest import make_workspace
 
     workspace = make_workspace(work / "ws", scale=scale, weeks=2)
@@ -89,9 +89,9 @@ def main(argv: list[str] | None = None) -> None:
     started = time.perf_counter()
     workspace = _workspace(work, args.scale)
     os.environ.update(workspace.env())  # for this process, the pool's workers and the kernels
-    from salesops_lib.config import settings
-    from salesops_lib.jobs import available_notebooks
-    from salesops_lib.runner import run_reports
+    from salesops_lib.core.config import settings
+    from salesops_lib.runs.jobs import available_notebooks
+    from salesops_lib.runs.runner import run_reports
 
     cfg = settings()
     available = available_notebooks(ROOT / "notebooks")
@@ -114,9 +114,11 @@ def main(argv: list[str] | None = None) -> None:
     startup = {
         "python -c pass": "pass",
         "import nbformat (jsonschema pulls rfc3987_syntax)": "import nbformat",
-        "import nbformat after salesops_lib._startup": "import salesops_lib._startup, nbformat",
-        "import salesops_lib.runner + papermill (a pool worker)": (
-            "import salesops_lib.runner, papermill"
+        "import nbformat after salesops_lib.runs._startup": (
+            "import salesops_lib.runs._startup, nbformat"
+        ),
+        "import salesops_lib.runs.runner + papermill (a pool worker)": (
+            "import salesops_lib.runs.runner, papermill"
         ),
         "from salesops_lib import overview (a notebook's first cell)": (
             "from salesops_lib import overview"

@@ -55,9 +55,14 @@ def synthetic_order_book(customers: int, seed: int = 0) -> pd.DataFrame:
 
 def run_one(customers: int) -> dict[str, Any]:
     """Time each step on one order book; return seconds per step and peak RSS."""
-    from salesops_lib import clusters
-    from salesops_lib.clv import clv_table, fit_bgnbd, fit_gamma_gamma, summary_from_orders
-    from salesops_lib.rfm import rfm_table
+    from salesops_lib.analytics.segmentation import clusters
+    from salesops_lib.analytics.segmentation.clv import (
+        clv_table,
+        fit_bgnbd,
+        fit_gamma_gamma,
+        summary_from_orders,
+    )
+    from salesops_lib.analytics.segmentation.rfm import rfm_table
 
     start = time.perf_counter()
     book = synthetic_order_book(customers)

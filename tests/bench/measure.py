@@ -63,7 +63,7 @@ def _peak_rss_mb() -> float:
 
 def generate(scale: int, out: Path) -> dict[str, Any]:
     """Generate one demo snapshot of ``scale`` order lines."""
-    from salesops_lib.demo import generate_demo
+    from salesops_lib.sources.demo import generate_demo
 
     start = time.perf_counter()
     generate_demo(out, DEMO_AS_OF, seed=42, scale=scale, weeks=1, overwrite=True)
@@ -72,7 +72,7 @@ def generate(scale: int, out: Path) -> dict[str, Any]:
 
 def mart(snapshots: Path) -> dict[str, Any]:
     """Monthly bookings by region through the bookings mart."""
-    from salesops_lib.warehouse import Warehouse
+    from salesops_lib.data.warehouse import Warehouse
 
     with Warehouse(_snapshot(snapshots)) as wh:
         seconds, frame = _timed(lambda: wh.query(MONTHLY_BY_REGION_MART))
@@ -83,7 +83,7 @@ def raw(snapshots: Path, query: str = MONTHLY_BY_REGION_RAW) -> dict[str, Any]:
     """The same aggregate, hand-written in DuckDB over the raw parquet files."""
     import duckdb
 
-    from salesops_lib.config import settings
+    from salesops_lib.core.config import settings
 
     snap = _snapshot(snapshots)
     con = duckdb.connect(
@@ -113,7 +113,7 @@ def pandas_case(snapshots: Path) -> dict[str, Any]:
 
 
 def _snapshot(snapshots: Path):
-    from salesops_lib.snapshot import open_snapshot
+    from salesops_lib.data.snapshot import open_snapshot
 
     return open_snapshot(snapshots, verify=False)
 

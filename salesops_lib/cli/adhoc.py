@@ -1,0 +1,1 @@
+"""Ad-hoc analysis commands (``salesops sql``, ``salesops tables``): not written yet."""

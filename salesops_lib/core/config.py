@@ -1,0 +1,193 @@
+"""Workbench configuration (``config/workbench.yml``): regions, paths and engine settings.
+
+The file is validated with pydantic when loaded; a broken file is rejected with its path and the
+reason. ``SALESOPS_CONFIG`` points at another file (tests use it); ``SALESOPS_HOME`` sets the
+project root that relative paths are resolved against.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from functools import lru_cache
+from pathlib import Path
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from salesops_lib.core.errors import ConfigError
+
+REGION_ID_PATTERN = re.compile(r"^[a-z0-9][a-z0-9-]{0,39}$")
+ALL_REGIONS = "all"
+"""The pseudo-region that means the whole company."""
+
+
+class Region(BaseModel):
+    """One sales region: a path-safe id and a display name."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    id: str
+    name: str
+
+    @field_validator("id")
+    @classmethod
+    def _path_safe(cls, value: str) -> str:
+        if not REGION_ID_PATTERN.match(value) or value == ALL_REGIONS:
+            raise ValueError(
+                f"region id {value!r} must be lowercase letters, digits and hyphens "
+                f"(max 40) and not {ALL_REGIONS!r}"
+            )
+        return value
+
+
+class Paths(BaseModel):
+    """Where snapshots, reports and the forecast ledger live."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    snapshots: str = "data/snapshots"
+    reports: str = "reports"
+    forecast_ledger: str | None = None
+    """Defaults to ``forecast_ledger`` beside the snapshots folder, so a workspace keeps its own."""
+    analytics: str | None = None
+    """The analytics store; defaults to ``analytics`` beside the snapshots folder."""
+
+
+class DuckDBSettings(BaseModel):
+    """Engine settings for every warehouse connection."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    threads: int = Field(default=2, ge=1, le=256)
+    memory_limit: str = Field(default="4GB", pattern=r"^\d+(\.\d+)?\s*(KB|MB|GB|TB|KiB|MiB|GiB)$")
+
+
+class DemoSettings(BaseModel):
+    """Defaults for ``salesops demo``."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    seed: int = 42
+    as_of: str = "2026-11-23"
+    scale: str | int = "default"
+    weeks: int = Field(default=13, ge=1, le=104)
+
+
+class Settings(BaseModel):
+    """The whole workbench configuration."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    regions: list[Region]
+    paths: Paths = Paths()
+    duckdb: DuckDBSettings = DuckDBSettings()
+    demo: DemoSettings = DemoSettings()
+    root: Path = Path(".")
+
+    def region_ids(self) -> list[str]:
+        """Return the configured region ids in config order."""
+        return [r.id for r in self.regions]
+
+    def region_name(self, region_id: str) -> str:
+        """Return the display name of a region id (``all`` is 'All regions')."""
+        if region_id == ALL_REGIONS:
+            return "All regions"
+        for region in self.regions:
+            if region.id == region_id:
+                return region.name
+        raise ConfigError(
+            f"unknown region {region_id!r}; configured regions: "
+            f"{', '.join(self.region_ids())} (or {ALL_REGIONS!r})"
+        )
+
+    def resolve(self, path: str) -> Path:
+        """Resolve a configured path against the project root."""
+        candidate = Path(path)
+        return candidate if candidate.is_absolute() else self.root / candidate
+
+    @property
+    def snapshots_dir(self) -> Path:
+        """Folder that holds one sub-folder per snapshot."""
+        return self.resolve(self.paths.snapshots)
+
+    @property
+    def reports_dir(self) -> Path:
+        """Folder that rendered reports are published into."""
+        return self.resolve(self.paths.reports)
+
+    @property
+    def analytics_dir(self) -> Path:
+        """Folder of the analytics store (one sub-folder per snapshot, then per build key)."""
+        return self.analytics_dir_for(self.snapshots_dir)
+
+    def analytics_dir_for(self, snapshots_dir: Path) -> Path:
+        """The analytics store of a snapshots folder: the configured one, else beside it."""
+        if self.paths.analytics is None:
+            return Path(snapshots_dir).parent / "analytics"
+        return self.resolve(self.paths.analytics)
+
+    @property
+    def forecast_ledger_dir(self) -> Path:
+        """Folder of the append-only forecast ledger (one sub-folder per forecast as-of)."""
+        if self.paths.forecast_ledger is None:
+            return self.snapshots_dir.parent / "forecast_ledger"
+        return self.resolve(self.paths.forecast_ledger)
+
+
+def project_root() -> Path:
+    """Return the project root: ``SALESOPS_HOME`` or the nearest folder with ``config/``."""
+    if home := os.environ.get("SALESOPS_HOME"):
+        return Path(home).resolve()
+    here = Path.cwd().resolve()
+    for folder in (here, *here.parents):
+        if (folder / "config" / "workbench.yml").is_file():
+            return folder
+    return Path(__file__).resolve().parents[2]
+
+
+def config_path() -> Path:
+    """Return the configuration file in use (``SALESOPS_CONFIG`` or ``config/workbench.yml``)."""
+    if explicit := os.environ.get("SALESOPS_CONFIG"):
+        return Path(explicit).resolve()
+    return project_root() / "config" / "workbench.yml"
+
+
+def load_settings(path: Path | None = None) -> Settings:
+    """Load and validate the workbench configuration.
+
+    Args:
+        path: Configuration file; defaults to :func:`config_path`.
+
+    Returns:
+        The validated settings, with ``root`` set to the project root.
+
+    Raises:
+        ConfigError: If the file is missing, is not YAML, or breaks the schema; the message
+            names the file and the offending key.
+    """
+    path = path or config_path()
+    if not path.is_file():
+        raise ConfigError(f"{path}: configuration file not found")
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"{path}: not valid YAML: {exc}") from None
+    root = project_root()
+    try:
+        settings = Settings(**raw, root=root)
+    except (ValidationError, TypeError) as exc:
+        first = (
+            exc.errors()[0] if isinstance(exc, ValidationError) else {"loc": (), "msg": str(exc)}
+        )
+        where = ".".join(str(p) for p in first["loc"])
+        raise ConfigError(f"{path}: {where}: {first['msg']}") from None
+    ids = settings.region_ids()
+    if duplicated := sorted({i for i in ids if ids.count(i) > 1}):
+        raise ConfigError(f"{path}: regions: duplicated region id(s) {', '.join(duplicated)}")
+    return settings
+
+
+@lru_cache(maxsize=4)
+def _cached(path: str) -> Settings:
+    return load_settings(Path(path))
+
+
+def settings() -> Settings:
+    """Return the configuration in use, loaded once per process and file."""
+    return _cached(str(config_path()))

@@ -1,0 +1,437 @@
+"""Data contracts: what one row of each model is, and the tests every snapshot must pass.
+
+Each layer's contracts live beside its models in ``salesops_lib/sql/<layer>/_contracts.yml``::
+
+    models:
+      - name: stg_erp__order_lines
+        grain: one row per line of a booked order
+        key: [order_id, line_number]
+        tests:
+          - unique: [order_id, line_number]          # one check over the combined key
+          - not_null: [order_id, order_date]         # one check per column
+          - relationships: {column: rep_id, to: stg_crm__reps, field: rep_id}
+          - accepted_values: {column: stage, values: STAGES}   # a schema constant, or a list
+          - expression: {name: quantity_positive, rule: "quantity > 0", where: "..."}
+
+Every test compiles to one SQL query that returns the failing rows. Model and column names are
+checked against the warehouse catalogue before they are quoted into SQL; accepted values are
+bound as a parameter. Expression rules are SQL written in the (committed, trusted) YAML; a row
+fails when its rule is false (NULL does not fail: ``not_null`` covers that).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pandas as pd
+import yaml
+
+from salesops_lib.core.errors import ContractError
+from salesops_lib.data import schema
+from salesops_lib.data.warehouse import SQL_DIR, Warehouse
+
+CONTRACT_FILE = "_contracts.yml"
+SAMPLE_ROWS = 5
+NAMED_VALUES: dict[str, tuple[str, ...]] = {
+    "STAGES": schema.STAGES,
+    "OPEN_STAGES": schema.OPEN_STAGES,
+    "FORECAST_CATEGORIES": schema.FORECAST_CATEGORIES,
+    "SIZE_BANDS": schema.SIZE_BANDS,
+    "REP_ROLES": schema.REP_ROLES,
+}
+"""Value lists a contract may name in ``accepted_values`` (from :mod:`salesops_lib.data.schema`)."""
+
+
+@dataclass(frozen=True)
+class ModelContract:
+    """One model's contract as written in YAML.
+
+    Attributes:
+        model: The model (view) name.
+        grain: What one row is, in words.
+        key: Columns that identify a row.
+        tests: The raw test entries (one-key dicts: test type -> arguments).
+        source: The YAML file it came from.
+    """
+
+    model: str
+    grain: str
+    key: tuple[str, ...]
+    tests: tuple[dict[str, Any], ...]
+    source: Path
+
+
+@dataclass(frozen=True)
+class Check:
+    """One compiled test: a query that returns the failing rows.
+
+    Attributes:
+        model: The model tested.
+        check: Test type (unique, not_null, relationships, accepted_values, expression).
+        column: The column tested, or ``None`` for multi-column and expression tests.
+        rule: The rule in words or SQL, for messages.
+        sql: The query returning the failing rows.
+        params: Values bound to the query's placeholders.
+    """
+
+    model: str
+    check: str
+    column: str | None
+    rule: str
+    sql: str
+    params: tuple[Any, ...] = field(default=())
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    """The outcome of one check.
+
+    Attributes:
+        model: The model tested.
+        check: Test type.
+        column: The column tested, or ``None``.
+        rule: The rule in words or SQL.
+        failing_rows: How many rows break the rule.
+        sample: Up to five offending rows.
+    """
+
+    model: str
+    check: str
+    column: str | None
+    rule: str
+    failing_rows: int
+    sample: pd.DataFrame
+
+    @property
+    def passed(self) -> bool:
+        """Whether no row breaks the rule."""
+        return self.failing_rows == 0
+
+
+@lru_cache(maxsize=8)
+def load_contracts(layer: str) -> tuple[ModelContract, ...]:
+    """Read one layer's contract file.
+
+    Args:
+        layer: A layer folder name such as ``"staging"``.
+
+    Returns:
+        The model contracts in file order (empty if the layer has no contract file).
+
+    Raises:
+        ContractError: If the file is not valid YAML or an entry lacks name, grain or tests.
+    """
+    path = SQL_DIR / layer / CONTRACT_FILE
+    if not path.is_file():
+        return ()
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except yaml.YAMLError as exc:
+        raise ContractError(f"{path}: not valid YAML: {exc}") from None
+    contracts = []
+    for entry in raw.get("models", []):
+        if not isinstance(entry, dict) or not {"name", "grain", "tests"} <= set(entry):
+            raise ContractError(f"{path}: every model needs name, grain and tests: {entry!r}")
+        contracts.append(
+            ModelContract(
+                model=entry["name"],
+                grain=entry["grain"],
+                key=tuple(entry.get("key", ())),
+                tests=tuple(entry["tests"]),
+                source=path,
+            )
+        )
+    return tuple(contracts)
+
+
+def _one_line(text: str) -> str:
+    """Collapse a (YAML folded) SQL snippet onto one line."""
+    return " ".join(str(text).split())
+
+
+def _quote(name: str, allowed: Sequence[str], what: str, where: str) -> str:
+    """Quote an identifier after checking it against the catalogue."""
+    if name not in allowed:
+        raise ContractError(f"{where}: unknown {what} {name!r}; known: {', '.join(allowed)}")
+    return f'"{name}"'
+
+
+@dataclass(frozen=True)
+class _Target:
+    """The model a contract tests, with its catalogue-checked quoted name and columns."""
+
+    wh: Warehouse
+    model: str
+    table: str
+    columns: list[str]
+    where: str
+
+    def column(self, name: str) -> str:
+        """Return a column of the model, quoted, after checking it exists."""
+        return _quote(name, self.columns, "column", self.where)
+
+
+def _unique(t: _Target, keys: list[str]) -> list[Check]:
+    quoted = [t.column(k) for k in keys]
+    not_null = " AND ".join(f"{k} IS NOT NULL" for k in quoted)
+    sql = (
+        f"SELECT * FROM {t.table} WHERE {not_null} "
+        f"QUALIFY count(*) OVER (PARTITION BY {', '.join(quoted)}) > 1"
+    )
+    column = keys[0] if len(keys) == 1 else None
+    return [Check(t.model, "unique", column, f"unique({', '.join(keys)})", sql)]
+
+
+def _not_null(t: _Target, columns: list[str]) -> list[Check]:
+    return [
+        Check(
+            t.model,
+            "not_null",
+            c,
+            "is not null",
+            f"SELECT * FROM {t.table} WHERE {t.column(c)} IS NULL",
+        )
+        for c in columns
+    ]
+
+
+def _relationships(t: _Target, args: dict[str, str]) -> list[Check]:
+    col = t.column(args["column"])
+    parent = _quote(args["to"], t.wh.models(), "model", t.where)
+    key = _quote(args["field"], t.wh.columns(args["to"]), "column", f"{t.where} -> {parent}")
+    sql = (
+        f"SELECT * FROM {t.table} AS child WHERE child.{col} IS NOT NULL AND NOT EXISTS "
+        f"(SELECT 1 FROM {parent} AS parent WHERE parent.{key} = child.{col})"
+    )
+    rule = f"references {args['to']}.{args['field']}"
+    return [Check(t.model, "relationships", args["column"], rule, sql)]
+
+
+def _accepted_values(t: _Target, args: dict[str, Any]) -> list[Check]:
+    col = t.column(args["column"])
+    values = args["values"]
+    if isinstance(values, str):
+        if values not in NAMED_VALUES:
+            raise ContractError(
+                f"{t.where}: unknown value list {values!r}; known: {', '.join(NAMED_VALUES)}"
+            )
+        label, values = values, NAMED_VALUES[values]
+    else:
+        label = ", ".join(map(str, values))
+    sql = (
+        f"SELECT * FROM {t.table} WHERE {col} IS NOT NULL "
+        f"AND NOT list_contains(CAST(? AS VARCHAR[]), CAST({col} AS VARCHAR))"
+    )
+    return [Check(t.model, "accepted_values", args["column"], f"in {label}", sql, (list(values),))]
+
+
+def _expression(t: _Target, args: dict[str, Any]) -> list[Check]:
+    condition = f"({args['where']}) AND " if args.get("where") else ""
+    sql = f"SELECT * FROM {t.table} WHERE {condition}NOT ({args['rule']})"
+    rule = f"{args['name']}: {_one_line(args['rule'])}"
+    if args.get("where"):
+        rule += f" (where {_one_line(args['where'])})"
+    column = args.get("column")
+    if column is not None:
+        t.column(column)
+    return [Check(t.model, "expression", column, rule, sql)]
+
+
+_COMPILERS: dict[str, Callable[[_Target, Any], list[Check]]] = {
+    "unique": _unique,
+    "not_null": _not_null,
+    "relationships": _relationships,
+    "accepted_values": _accepted_values,
+    "expression": _expression,
+}
+
+
+def compile_checks(wh: Warehouse, contract: ModelContract) -> list[Check]:
+    """Compile one model's tests into queries returning the failing rows.
+
+    Args:
+        wh: The warehouse whose catalogue names are checked against.
+        contract: The model's contract.
+
+    Returns:
+        One :class:`Check` per test (``not_null`` gives one per column).
+
+    Raises:
+        ContractError: If the contract names an unknown model, column, value list or test type.
+    """
+    where = f"{contract.source.name}: {contract.model}"
+    table = _quote(contract.model, wh.models(), "model", where)
+    target = _Target(wh, contract.model, table, wh.columns(contract.model), where)
+    checks: list[Check] = []
+    for test in contract.tests:
+        if not isinstance(test, dict) or len(test) != 1:
+            raise ContractError(f"{where}: a test is a one-key mapping, got {test!r}")
+        kind, args = next(iter(test.items()))
+        if kind not in _COMPILERS:
+            raise ContractError(f"{where}: unknown test {kind!r}; use {', '.join(_COMPILERS)}")
+        checks.extend(_COMPILERS[kind](target, args))
+    return checks
+
+
+def _materialized(checks: Sequence[Check]) -> str:
+    """A WITH clause that computes each tested model once; the CTE shadows the view's name.
+
+    Model names were checked against the catalogue when the checks were compiled.
+    """
+    models = sorted({c.model for c in checks})
+    ctes = ", ".join(f'"{m}" AS MATERIALIZED (SELECT * FROM main."{m}")' for m in models)
+    return f"WITH {ctes}"
+
+
+def count_failing(wh: Warehouse, checks: Sequence[Check]) -> list[int]:
+    """Count the failing rows of several checks in one round trip.
+
+    Args:
+        wh: The warehouse.
+        checks: Compiled checks.
+
+    Returns:
+        The failing-row count of each check, in order.
+
+    Raises:
+        ContractError: If a check's SQL does not run; the message names the checks' models.
+    """
+    if not checks:
+        return []
+    counts = ", ".join(f"(SELECT count(*) FROM ({c.sql})) AS c{i}" for i, c in enumerate(checks))
+    params = [p for c in checks for p in c.params]
+    try:
+        row = wh.query(f"{_materialized(checks)} SELECT {counts}", params).iloc[0]
+    except duckdb.Error as exc:
+        models = ", ".join(sorted({c.model for c in checks}))
+        raise ContractError(f"contracts of {models} do not run: {exc}") from None
+    return [int(row[f"c{i}"]) for i in range(len(checks))]
+
+
+def failing_sample(wh: Warehouse, check: Check, limit: int = SAMPLE_ROWS) -> pd.DataFrame:
+    """Return up to ``limit`` rows that break a check, in a deterministic order.
+
+    Args:
+        wh: The warehouse.
+        check: A compiled check.
+        limit: Most rows to return.
+
+    Returns:
+        The offending rows.
+    """
+    try:
+        return wh.query(
+            f"{_materialized([check])} SELECT * FROM ({check.sql}) ORDER BY ALL LIMIT {int(limit)}",
+            list(check.params),
+        )
+    except duckdb.Error as exc:
+        raise ContractError(
+            f"contract {check.model} {check.check} {check.rule!r} does not run: {exc}"
+        ) from None
+
+
+def run_check(wh: Warehouse, check: Check) -> CheckResult:
+    """Run one check: count its failing rows and keep a sample.
+
+    Args:
+        wh: The warehouse.
+        check: A compiled check.
+
+    Returns:
+        The result, with up to five offending rows in a deterministic order.
+
+    Raises:
+        ContractError: If the check's SQL does not run; the message names model and rule.
+    """
+    failing = count_failing(wh, [check])[0]
+    sample = failing_sample(wh, check) if failing else pd.DataFrame()
+    return CheckResult(check.model, check.check, check.column, check.rule, failing, sample)
+
+
+def run_contracts(wh: Warehouse, layers: Sequence[str] = ("staging", "marts")) -> list[CheckResult]:
+    """Run every contract check of the given layers.
+
+    The failing rows of one model's checks are counted in one query; samples are fetched only
+    for failing checks.
+
+    Args:
+        wh: The warehouse over the snapshot to check.
+        layers: Layer folders whose ``_contracts.yml`` to run, in order.
+
+    Returns:
+        One result per check, in contract-file order.
+    """
+    results = []
+    for layer in layers:
+        for contract in load_contracts(layer):
+            checks = compile_checks(wh, contract)
+            for check, failing in zip(checks, count_failing(wh, checks), strict=True):
+                sample = failing_sample(wh, check) if failing else pd.DataFrame()
+                results.append(
+                    CheckResult(check.model, check.check, check.column, check.rule, failing, sample)
+                )
+    return results
+
+
+def _label(result: CheckResult) -> str:
+    column = f".{result.column}" if result.column else ""
+    return f"{result.model}{column} {result.check} [{result.rule}]"
+
+
+def format_results(results: Sequence[CheckResult], show_passing: bool = True) -> str:
+    """Format check results as text, one line per check, offending rows under failures.
+
+    Args:
+        results: Results from :func:`run_contracts`.
+        show_passing: Include the passing checks.
+
+    Returns:
+        The report, ending with a summary line.
+    """
+    lines = []
+    for result in results:
+        if result.passed and not show_passing:
+            continue
+        status = "PASS" if result.passed else "FAIL"
+        lines.append(f"{status} {_label(result)}: {result.failing_rows} failing row(s)")
+        if not result.passed:
+            sample = result.sample.to_string(index=False, max_colwidth=40)
+            lines.extend(f"    {line}" for line in sample.splitlines())
+    failed = sum(not r.passed for r in results)
+    lines.append(f"{len(results) - failed} passed, {failed} failed, {len(results)} checks")
+    return "\n".join(lines)
+
+
+def _plain(value: Any) -> str:
+    """Show a sample value briefly: midnight timestamps as dates."""
+    if isinstance(value, pd.Timestamp) and value == value.normalize():
+        return value.date().isoformat()
+    return str(value)
+
+
+def assert_valid(wh: Warehouse) -> None:
+    """Raise if any staging or mart contract check fails.
+
+    Args:
+        wh: The warehouse over the snapshot to check.
+
+    Raises:
+        ContractError: Naming the first failing model, column, rule, count and a sample row.
+    """
+    results = run_contracts(wh)
+    failures = [r for r in results if not r.passed]
+    if not failures:
+        return
+    first = failures[0]
+    row = first.sample.head(1).to_dict(orient="records")[0] if len(first.sample) else {}
+    shown = ", ".join(f"{k}={_plain(v)}" for k, v in row.items())
+    more = f" (and {len(failures) - 1} more failing checks)" if len(failures) > 1 else ""
+    raise ContractError(
+        f"snapshot {wh.snapshot.snapshot_id}: {_label(first)}: {first.failing_rows} failing "
+        f"row(s){more}\n  e.g. {shown}"
+    )

@@ -1,0 +1,378 @@
+"""An in-process DuckDB warehouse over one verified snapshot: staging -> intermediate -> marts.
+
+Every ``.sql`` file under ``salesops_lib/sql/<layer>/`` is one ``SELECT`` and becomes a view named
+after the file. The raw parquet files reach SQL as relation views ``raw_<table>`` built through the
+Python API (no path is ever formatted into SQL); the as-of date reaches SQL through the one-row
+table ``snapshot_meta(as_of DATE, snapshot_id VARCHAR)``; the stage catalogue from
+:mod:`salesops_lib.data.schema` through ``ref_stages``. After set-up the connection may read only
+the
+snapshot's parquet files (``allowed_paths``) and a private spill folder, and the configuration is
+locked, so SQL cannot read other files; :meth:`Warehouse.query` runs only read-only statements
+(``allowed_paths`` also permits writing to those paths, so COPY, ATTACH, CREATE, DROP and SET are
+refused before they reach DuckDB). Staging trims text and turns blank text into NULL, so the
+contracts' ``not_null`` tests catch blank ids and names.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import shutil
+import tempfile
+import threading
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+import duckdb
+import pandas as pd
+
+from salesops_lib.core.config import ALL_REGIONS, settings
+from salesops_lib.core.errors import ParameterError, WorkbenchError
+from salesops_lib.data.schema import FORECAST_CATEGORIES, OPEN_STAGES, STAGES, TABLES
+from salesops_lib.data.snapshot import Snapshot, open_snapshot
+from salesops_lib.data.store import Store, find_store
+
+SQL_DIR = Path(__file__).resolve().parent / "sql"
+LAYERS: tuple[str, ...] = ("staging", "intermediate", "marts")
+MODEL_NAME = re.compile(r"^[a-z][a-z0-9_]*$")
+REGION_COLUMN = "region_id"
+_READ_ONLY = frozenset({duckdb.StatementType.SELECT, duckdb.StatementType.EXPLAIN})
+
+
+def model_files(layer: str) -> dict[str, Path]:
+    """Return the SQL files of one layer by model name, sorted by name.
+
+    Args:
+        layer: One of :data:`LAYERS`.
+
+    Returns:
+        Model name (file stem) -> path of its ``.sql`` file.
+    """
+    files = {path.stem: path for path in sorted((SQL_DIR / layer).glob("*.sql"))}
+    for name, path in files.items():
+        if not MODEL_NAME.match(name):
+            raise WorkbenchError(f"{path}: model file names must be lowercase snake_case")
+    return files
+
+
+def dependency_order(sql_by_model: dict[str, str]) -> list[str]:
+    """Order models so that each comes after the models of the same layer it references.
+
+    Args:
+        sql_by_model: Model name -> its SQL text.
+
+    Returns:
+        The model names, dependencies first; ties broken by name, so the order is deterministic.
+
+    Raises:
+        WorkbenchError: If the references form a cycle; the message names the models involved.
+    """
+    needs = {
+        name: {
+            other
+            for other in sql_by_model
+            if other != name and re.search(rf"\b{re.escape(other)}\b", sql)
+        }
+        for name, sql in sql_by_model.items()
+    }
+    ordered: list[str] = []
+    while len(ordered) < len(needs):
+        ready = sorted(n for n, deps in needs.items() if n not in ordered and deps <= set(ordered))
+        if not ready:
+            stuck = sorted(set(needs) - set(ordered))
+            raise WorkbenchError(f"SQL models reference each other in a cycle: {', '.join(stuck)}")
+        ordered.append(ready[0])
+    return ordered
+
+
+def _stage_rows() -> list[tuple[str, int, bool, bool, list[str]]]:
+    """One row per stage: name, funnel order, closed?, won?, forecast categories it allows."""
+    open_categories = [c for c in FORECAST_CATEGORIES if c not in ("Closed", "Omitted")]
+    rows = []
+    for order, stage in enumerate(STAGES, start=1):
+        is_closed = stage not in OPEN_STAGES
+        is_won = stage == "Closed Won"
+        allowed = open_categories if not is_closed else (["Closed"] if is_won else ["Omitted"])
+        rows.append((stage, order, is_closed, is_won, allowed))
+    return rows
+
+
+class Warehouse:
+    """Read-only in-process DuckDB over one verified snapshot, with views staging -> marts.
+
+    Args:
+        snapshot: An opened (and verified) snapshot; see :meth:`open`.
+        threads: DuckDB worker threads.
+        memory_limit: DuckDB memory limit such as ``"4GB"``.
+
+    Attributes:
+        snapshot: The snapshot the views read.
+        as_of: The snapshot's as-of date.
+    """
+
+    def __init__(
+        self,
+        snapshot: Snapshot,
+        threads: int = 2,
+        memory_limit: str = "4GB",
+        analytics_dir: Path | None = None,
+    ) -> None:
+        self.snapshot = snapshot
+        self.as_of: dt.date = snapshot.as_of
+        self.store: Store | None = (
+            None if analytics_dir is None else find_store(analytics_dir, snapshot)
+        )
+        self._lock = threading.RLock()
+        self._region_ids: list[str] | None = None
+        self._columns: dict[str, list[str]] = {}
+        self._con = duckdb.connect(
+            ":memory:", config={"threads": int(threads), "memory_limit": str(memory_limit)}
+        )
+        self._spill_dir = Path(tempfile.mkdtemp(prefix="salesops-duckdb-"))
+        try:
+            self._models = self._build()
+            self._lock_down()
+        except BaseException:
+            self.close()
+            raise
+
+    @classmethod
+    def open(
+        cls, as_of: str | dt.date | None = None, snapshots_dir: Path | None = None
+    ) -> Warehouse:
+        """Open and verify a snapshot, then build the warehouse over it.
+
+        Args:
+            as_of: As-of date (``YYYY-MM-DD`` or a date); ``None`` opens the latest snapshot.
+            snapshots_dir: Folder of snapshots; defaults to the configured one.
+
+        Returns:
+            The warehouse; use it as a context manager or call :meth:`close`.
+
+        Raises:
+            SnapshotError: If the snapshot is missing or does not match its manifest.
+        """
+        cfg = settings()
+        folder = snapshots_dir or cfg.snapshots_dir
+        snapshot = open_snapshot(folder, as_of, verify=True)
+        return cls(
+            snapshot,
+            threads=cfg.duckdb.threads,
+            memory_limit=cfg.duckdb.memory_limit,
+            analytics_dir=cfg.analytics_dir_for(folder),
+        )
+
+    # -- set-up -----------------------------------------------------------------------------
+
+    def _build(self) -> list[str]:
+        con = self._con
+        for name in TABLES:
+            path = self.snapshot.table_path(name).resolve()
+            con.read_parquet(str(path)).create_view(f"raw_{name}")
+        con.execute(
+            "CREATE TABLE snapshot_meta AS "
+            "SELECT CAST(? AS DATE) AS as_of, CAST(? AS VARCHAR) AS snapshot_id",
+            [self.snapshot.as_of, self.snapshot.snapshot_id],
+        )
+        con.execute(
+            "CREATE TABLE ref_stages (stage VARCHAR, stage_order INTEGER, is_closed BOOLEAN, "
+            "is_won BOOLEAN, forecast_categories VARCHAR[])"
+        )
+        con.executemany("INSERT INTO ref_stages VALUES (?, ?, ?, ?, ?)", _stage_rows())
+        models: list[str] = []
+        for layer in LAYERS:
+            sql_by_model = {n: p.read_text(encoding="utf-8") for n, p in model_files(layer).items()}
+            for name in dependency_order(sql_by_model):
+                body = sql_by_model[name].strip().rstrip(";")
+                try:
+                    con.execute(f'CREATE VIEW "{name}" AS {body}')
+                except duckdb.Error as exc:
+                    raise WorkbenchError(
+                        f"sql/{layer}/{name}.sql does not compile: {exc}"
+                    ) from None
+                models.append(name)
+        if self.store is not None:
+            for name in self.store.tables:
+                con.read_parquet(str(self.store.table_path(name).resolve())).create_view(name)
+                models.append(name)
+        return models
+
+    def _lock_down(self) -> None:
+        """Allow reads of the snapshot's parquet files and the spill folder only; lock config."""
+        paths = [str(self.snapshot.table_path(name).resolve()) for name in TABLES]
+        if self.store is not None:
+            paths += [str(self.store.table_path(name).resolve()) for name in self.store.tables]
+        con = self._con
+        con.execute("SET temp_directory = ?", [str(self._spill_dir)])
+        con.execute("SET allowed_paths = ?", [paths])
+        con.execute("SET allowed_directories = ?", [[f"{self._spill_dir}/"]])
+        con.execute("SET enable_external_access = false")
+        con.execute("SET autoinstall_known_extensions = false")
+        con.execute("SET autoload_known_extensions = false")
+        con.execute("SET lock_configuration = true")
+
+    # -- catalogue --------------------------------------------------------------------------
+
+    def models(self) -> list[str]:
+        """Return every model (view) name, staging first, then intermediate, then marts."""
+        return list(self._models)
+
+    def columns(self, model: str) -> list[str]:
+        """Return the columns of a model in order.
+
+        Args:
+            model: A name from :meth:`models`.
+
+        Returns:
+            The column names, checked against DuckDB's ``information_schema``.
+
+        Raises:
+            ParameterError: If the model is unknown; the message lists the models.
+        """
+        if model not in self._columns:
+            self._check_model(model)
+            frame = self.query(
+                "SELECT column_name FROM information_schema.columns "
+                "WHERE table_schema = 'main' AND table_name = ? ORDER BY ordinal_position",
+                [model],
+            )
+            self._columns[model] = frame["column_name"].tolist()
+        return list(self._columns[model])
+
+    def _check_model(self, model: str) -> None:
+        known = self.query(
+            "SELECT count(*) AS n FROM information_schema.tables "
+            "WHERE table_schema = 'main' AND table_type = 'VIEW' AND table_name = ?",
+            [model],
+        )
+        if model.startswith("an_") and self.store is None:
+            raise ParameterError(
+                f"{model}: the analytics store of snapshot {self.snapshot.snapshot_id} is not "
+                f"built for this code; run `salesops build --as-of {self.snapshot.snapshot_id}`"
+            )
+        if model not in self._models or int(known["n"].iloc[0]) != 1:
+            raise ParameterError(f"unknown model {model!r}; models: {', '.join(self._models)}")
+
+    def region_ids(self) -> list[str]:
+        """Return the snapshot's region ids, sorted."""
+        if self._region_ids is None:
+            frame = self.query("SELECT region_id FROM dim_regions ORDER BY region_id")
+            self._region_ids = frame["region_id"].tolist()
+        return list(self._region_ids)
+
+    def check_region(self, region: str | None) -> str | None:
+        """Validate a region parameter.
+
+        Args:
+            region: A region id, ``"all"`` or ``None``.
+
+        Returns:
+            The region id, or ``None`` for the whole company.
+
+        Raises:
+            ParameterError: If the snapshot has no such region; the message lists its regions.
+        """
+        if region is None or region == ALL_REGIONS:
+            return None
+        known = self.region_ids()
+        if region not in known:
+            raise ParameterError(
+                f"unknown region {region!r}; snapshot {self.snapshot.snapshot_id} has regions: "
+                f"{', '.join(known)} (or {ALL_REGIONS!r})"
+            )
+        return region
+
+    # -- reading ----------------------------------------------------------------------------
+
+    def table(
+        self, model: str, region: str | None = None, columns: list[str] | None = None
+    ) -> pd.DataFrame:
+        """Read a model, optionally one region's rows and some columns only.
+
+        Rows come back in a deterministic order (all selected columns, left to right).
+
+        Args:
+            model: A name from :meth:`models`, such as ``"fct_bookings"``.
+            region: A region id; ``None`` or ``"all"`` means the whole company.
+            columns: Columns to return; ``None`` returns all.
+
+        Returns:
+            A new DataFrame (DATE -> datetime64, DECIMAL -> float64).
+
+        Raises:
+            ParameterError: If the model, a column or the region is unknown, or a region is
+                given for a model without a ``region_id`` column.
+        """
+        available = self.columns(model)
+        selected = list(columns) if columns is not None else available
+        unknown = [c for c in selected if c not in available]
+        if unknown or not selected:
+            raise ParameterError(
+                f"model {model}: unknown column(s) {', '.join(map(repr, unknown)) or '(none)'}; "
+                f"columns: {', '.join(available)}"
+            )
+        region_id = self.check_region(region)
+        select = ", ".join(f'"{c}"' for c in selected)
+        sql = f'SELECT {select} FROM "{model}"'
+        params: list[Any] = []
+        if region_id is not None:
+            if REGION_COLUMN not in available:
+                raise ParameterError(
+                    f"model {model} has no {REGION_COLUMN} column; read it with region=None"
+                )
+            sql += f' WHERE "{REGION_COLUMN}" = ?'
+            params.append(region_id)
+        sql += " ORDER BY ALL"
+        return self.query(sql, params)
+
+    def query(self, sql: str, params: list[Any] | dict[str, Any] | None = None) -> pd.DataFrame:
+        """Run one read-only ad-hoc query with bound parameters and return the result.
+
+        Args:
+            sql: One ``SELECT`` (or ``WITH ... SELECT``, ``EXPLAIN``) statement; use ``?`` or
+                ``$name`` placeholders for values.
+            params: Values for the placeholders.
+
+        Returns:
+            A new DataFrame.
+
+        Raises:
+            ParameterError: If the SQL is not exactly one read-only statement (COPY, ATTACH,
+                CREATE, DROP, SET, ... are refused: they could write files or change the views).
+        """
+        with self._lock:
+            statements = self._con.extract_statements(sql)
+            kinds = [s.type for s in statements]
+            if len(kinds) != 1 or kinds[0] not in _READ_ONLY:
+                shown = ", ".join(k.name for k in kinds) or "nothing"
+                raise ParameterError(
+                    f"Warehouse.query runs one read-only SELECT statement; got {shown}"
+                )
+            return self._con.execute(sql, params or []).df()
+
+    def regions(self) -> pd.DataFrame:
+        """Return ``dim_regions``: one row per region (region_id, region_name)."""
+        return self.table("dim_regions")
+
+    # -- lifetime ---------------------------------------------------------------------------
+
+    def close(self) -> None:
+        """Close the connection and remove the private spill folder."""
+        with self._lock:
+            self._con.close()
+        shutil.rmtree(self._spill_dir, ignore_errors=True)
+
+    def __enter__(self) -> Warehouse:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return f"Warehouse(snapshot={self.snapshot.snapshot_id!r}, models={len(self._models)})"

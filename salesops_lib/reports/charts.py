@@ -1,0 +1,243 @@
+"""The house chart style: one look for every report chart and table.
+
+Rules: titles state the finding (the caller writes them from the numbers), axes are labelled with
+units, money axes read ``$1.2M``, and every region has the same colour in every chart (keyed by
+region id). Figures are built with :class:`matplotlib.figure.Figure` rather than pyplot, so no
+global figure state leaks between cells; :class:`PngFigure` displays one as an embedded PNG.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+
+import matplotlib as mpl
+import pandas as pd
+from matplotlib.axes import Axes
+from matplotlib.figure import Figure
+from matplotlib.ticker import FuncFormatter, MaxNLocator, PercentFormatter
+
+from salesops_lib.reports.narrative import format_change, format_money, format_pct
+
+HOUSE_COLORS: tuple[str, ...] = (
+    "#0173b2", "#de8f05", "#029e73", "#d55e00", "#cc78bc",
+    "#ca9161", "#fbafe4", "#56b4e9", "#ece133", "#949494",
+)  # fmt: skip
+"""Seaborn's colour-blind palette (grey moved last), fixed so colours never depend on defaults."""
+
+CATEGORY_COLORS: dict[str, str] = {
+    "Pipeline": "#9ecae1",
+    "Best Case": "#4292c6",
+    "Commit": "#08519c",
+}
+"""Forecast categories, light (least certain) to dark (most certain)."""
+
+HOUSE_RC: dict[str, object] = {
+    "font.size": 10,
+    "axes.titlesize": 12,
+    "axes.titleweight": "bold",
+    "axes.titlelocation": "left",
+    "axes.spines.top": False,
+    "axes.spines.right": False,
+    "axes.grid": True,
+    "axes.grid.axis": "y",
+    "axes.axisbelow": True,
+    "grid.color": "#e5e5e5",
+    "legend.frameon": False,
+    "figure.dpi": 100,
+}
+PNG_DPI = 110
+ATTAINMENT_CAP = 3.0
+"""Rep attainment above this ratio is drawn in the last bin, so a few outliers don't squash it."""
+
+
+def region_palette(region_ids: Iterable[str]) -> dict[str, str]:
+    """Colour per region id: sorted ids take the house colours in turn (cycling past ten).
+
+    Args:
+        region_ids: Every region id that can appear (pass the snapshot's full list so one
+            region keeps its colour across regional and company reports).
+
+    Returns:
+        Region id -> hex colour.
+    """
+    ordered = sorted(set(region_ids))
+    return {rid: HOUSE_COLORS[i % len(HOUSE_COLORS)] for i, rid in enumerate(ordered)}
+
+
+def money_formatter() -> FuncFormatter:
+    """Tick formatter for money axes (``$1.2M``)."""
+    return FuncFormatter(lambda value, _pos: format_money(value))
+
+
+def _new_axes(width: float = 9.0, height: float = 4.2) -> tuple[Figure, Axes]:
+    with mpl.rc_context(HOUSE_RC):
+        figure = Figure(figsize=(width, height), layout="constrained")
+        axes = figure.add_subplot()
+    return figure, axes
+
+
+def monthly_bookings_chart(monthly: pd.DataFrame, palette: Mapping[str, str], title: str) -> Figure:
+    """Stacked monthly bookings per region.
+
+    Args:
+        monthly: Rows of (month, region_id, bookings_amount), as from
+            :func:`salesops_lib.reports.overview.monthly_bookings`.
+        palette: Region id -> colour (:func:`region_palette`).
+        title: The finding the chart shows.
+
+    Returns:
+        The figure.
+    """
+    wide = monthly.pivot_table(
+        index="month", columns="region_id", values="bookings_amount", aggfunc="sum", fill_value=0
+    ).sort_index()
+    with mpl.rc_context(HOUSE_RC):
+        figure, axes = _new_axes()
+        bottom = pd.Series(0.0, index=wide.index)
+        labels = [f"{m:%b %y}" for m in wide.index]
+        for region_id in wide.columns:
+            axes.bar(
+                labels,
+                wide[region_id],
+                bottom=bottom,
+                color=palette.get(region_id),
+                label=region_id,
+                width=0.8,
+            )
+            bottom = bottom + wide[region_id]
+        axes.set_title(title, parse_math=False)  # untrusted text: never mathtext
+        axes.set_xlabel("Order month")
+        axes.set_ylabel("Bookings (USD)")
+        axes.yaxis.set_major_formatter(money_formatter())
+        axes.tick_params(axis="x", labelrotation=90)
+        if len(wide.columns) > 1:
+            axes.legend(title="Region", loc="upper left", bbox_to_anchor=(1.0, 1.0))
+    return figure
+
+
+def pipeline_stage_chart(by_stage_and_category: pd.DataFrame, title: str) -> Figure:
+    """Horizontal bars of open pipeline per stage, stacked by forecast category.
+
+    Args:
+        by_stage_and_category: One row per stage with a column per forecast category, as from
+            :func:`salesops_lib.reports.overview.pipeline_by_stage_and_category`.
+        title: The finding the chart shows.
+
+    Returns:
+        The figure.
+    """
+    stages = list(by_stage_and_category["stage"])[::-1]
+    frame = by_stage_and_category.set_index("stage").loc[stages]
+    with mpl.rc_context(HOUSE_RC | {"axes.grid.axis": "x"}):
+        figure, axes = _new_axes(height=3.4)
+        left = pd.Series(0.0, index=frame.index)
+        for category, colour in CATEGORY_COLORS.items():
+            values = frame[category] if category in frame else 0.0 * left
+            axes.barh(stages, values, left=left, color=colour, label=category)
+            left = left + values
+        axes.set_title(title, parse_math=False)  # untrusted text: never mathtext
+        axes.set_xlabel("Open pipeline amount (USD)")
+        axes.set_ylabel("Stage")
+        axes.xaxis.set_major_formatter(money_formatter())
+        axes.legend(title="Forecast category", loc="lower right")
+    return figure
+
+
+def attainment_distribution_chart(rep_ytd: pd.DataFrame, title: str) -> Figure:
+    """Histogram of rep attainment year to date with a line at 100%.
+
+    Args:
+        rep_ytd: One row per rep with an ``attainment`` column (ratio; NaN for zero quota).
+        title: The finding the chart shows.
+
+    Returns:
+        The figure.
+    """
+    values = rep_ytd["attainment"].dropna().astype(float).clip(upper=ATTAINMENT_CAP)
+    with mpl.rc_context(HOUSE_RC):
+        figure, axes = _new_axes(height=3.4)
+        if len(values):
+            bins = [step / 10 for step in range(int(ATTAINMENT_CAP * 10) + 2)]
+            axes.hist(values, bins=bins, color=HOUSE_COLORS[0], edgecolor="white")
+        axes.axvline(1.0, color="#444444", linestyle="--", linewidth=1)
+        axes.set_title(title, parse_math=False)  # untrusted text: never mathtext
+        axes.set_xlabel(
+            f"Attainment year to date (% of quota; {ATTAINMENT_CAP:.0%} or more in the last bar)"
+        )
+        axes.set_ylabel("Reps (count)")
+        axes.yaxis.set_major_locator(MaxNLocator(integer=True))
+        axes.xaxis.set_major_formatter(PercentFormatter(xmax=1.0, decimals=0))
+    return figure
+
+
+@dataclass(frozen=True)
+class PngFigure:
+    """A figure that displays in a notebook as one embedded PNG."""
+
+    figure: Figure
+
+    def _repr_png_(self) -> bytes:
+        return figure_png(self.figure)
+
+    def __repr__(self) -> str:
+        title = self.figure.axes[0].get_title(loc="left") if self.figure.axes else ""
+        return f"<chart: {title}>"
+
+
+def figure_png(figure: Figure) -> bytes:
+    """Render a figure to PNG bytes at the house resolution."""
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png", dpi=PNG_DPI, facecolor="white")
+    return buffer.getvalue()
+
+
+@dataclass(frozen=True)
+class DisplayTable:
+    """A formatted table that displays as plain, escaped HTML without the row index.
+
+    Attributes:
+        frame: The table of display strings.
+    """
+
+    frame: pd.DataFrame
+
+    def _repr_html_(self) -> str:
+        return self.frame.to_html(index=False, escape=True, border=0, classes="dataframe")
+
+    def __repr__(self) -> str:
+        return self.frame.to_string(index=False)
+
+
+def format_table(
+    table: pd.DataFrame,
+    money: Sequence[str] = (),
+    pct: Sequence[str] = (),
+    counts: Sequence[str] = (),
+    changes: Sequence[str] = (),
+    labels: Mapping[str, str] | None = None,
+) -> DisplayTable:
+    """Return a display copy of a table: numbers as text and readable headers.
+
+    Args:
+        table: The table (not changed).
+        money: Columns to show as money (``$1.2M``).
+        pct: Ratio columns to show as whole percentages.
+        counts: Integer columns to show with thousands separators.
+        changes: Relative-change columns to show as signed percentages (``+12%``).
+        labels: Column -> header text.
+
+    Returns:
+        The formatted table; its HTML escapes all text (region or account names are untrusted).
+    """
+    shown = table.copy()
+    for column in money:
+        shown[column] = shown[column].map(format_money)
+    for column in pct:
+        shown[column] = shown[column].map(format_pct)
+    for column in counts:
+        shown[column] = shown[column].map(lambda n: f"{int(n):,}")
+    for column in changes:
+        shown[column] = shown[column].map(format_change)
+    return DisplayTable(shown.rename(columns=dict(labels or {})).reset_index(drop=True))

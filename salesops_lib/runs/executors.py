@@ -1,0 +1,184 @@
+"""Where runs execute: in this process, in a local process pool, or on a Dask cluster.
+
+Every executor calls the same run function (:func:`salesops_lib.runs.runner.run_job`) with the same
+job, so publishing, run records and failure isolation are identical. A run whose worker dies
+before it returns a result is filed as failed through the crash function; the other runs go on.
+
+Dask: the workers must see the same files as the client (notebooks, snapshots, reports: one
+machine or a shared filesystem), have the package installed, have ``SALESOPS_CONFIG`` (or the
+default ``config/workbench.yml``) pointing at the same configuration, and have the Jupyter kernel
+installed that the runs name.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures as cf
+import multiprocessing
+import uuid
+from collections.abc import Callable, Sequence
+from typing import Any, TypeVar
+
+from salesops_lib.core.errors import ParameterError
+
+EXECUTORS = ("local", "dask")
+
+JobT = TypeVar("JobT")
+ResultT = TypeVar("ResultT")
+
+
+def run_in_process(
+    jobs: Sequence[JobT],
+    run: Callable[[JobT], ResultT],
+    done: Callable[[int, ResultT], None],
+) -> None:
+    """Run the jobs one after another in this process.
+
+    Args:
+        jobs: The runs.
+        run: Runs one job and returns its result (never raises for a failing run).
+        done: Called with (position in ``jobs``, result) as each finishes.
+    """
+    for position, job in enumerate(jobs):
+        done(position, run(job))
+
+
+def run_process_pool(
+    jobs: Sequence[JobT],
+    run: Callable[[JobT], ResultT],
+    crash: Callable[[JobT, BaseException], ResultT],
+    done: Callable[[int, ResultT], None],
+    workers: int,
+) -> None:
+    """Run the jobs on a pool of ``workers`` fresh (spawned) processes.
+
+    Args:
+        jobs: The runs.
+        run: Runs one job (must be importable by the worker processes).
+        crash: Files a job whose worker died, given the error.
+        done: Called with (position, result) as each finishes, in completion order.
+        workers: Processes in the pool.
+    """
+    context = multiprocessing.get_context("spawn")  # no fork of a process holding threads
+    with cf.ProcessPoolExecutor(min(workers, len(jobs)), mp_context=context) as pool:
+        futures = {pool.submit(run, job): position for position, job in enumerate(jobs)}
+        for future in cf.as_completed(futures):
+            position = futures[future]
+            try:
+                result = future.result()
+            except Exception as exc:  # a crashed worker fails only its own run
+                result = crash(jobs[position], exc)
+            done(position, result)
+
+
+def connect_dask(scheduler_address: str) -> Any:
+    """Connect a Dask client (the connect timeout is dask's ``distributed.comm.timeouts.connect``).
+
+    Args:
+        scheduler_address: e.g. ``tcp://127.0.0.1:8786``.
+
+    Returns:
+        A ``distributed.Client``; close it when done.
+
+    Raises:
+        ParameterError: If the scheduler cannot be reached.
+    """
+    from distributed import Client
+
+    try:
+        return Client(scheduler_address)
+    except (OSError, TimeoutError, ValueError) as exc:
+        raise ParameterError(
+            f"--scheduler-address {scheduler_address}: cannot reach the Dask scheduler ({exc})"
+        ) from None
+
+
+def check_scheduler(scheduler_address: str) -> int:
+    """Check that a Dask scheduler answers, before anything is planned or run.
+
+    Args:
+        scheduler_address: e.g. ``tcp://127.0.0.1:8786``.
+
+    Returns:
+        The number of workers connected to it.
+
+    Raises:
+        ParameterError: If the scheduler cannot be reached.
+    """
+    with connect_dask(scheduler_address) as client:
+        return len(client.scheduler_info().get("workers", {}))
+
+
+def run_dask(
+    jobs: Sequence[JobT],
+    run: Callable[[JobT], ResultT],
+    crash: Callable[[JobT, BaseException], ResultT],
+    done: Callable[[int, ResultT], None],
+    scheduler_address: str,
+) -> None:
+    """Submit the jobs to a Dask distributed cluster and collect the results as they finish.
+
+    Args:
+        jobs: The runs.
+        run: Runs one job on a worker.
+        crash: Files a job whose task failed on the cluster (e.g. its worker was killed).
+        done: Called with (position, result) as each finishes.
+        scheduler_address: e.g. ``tcp://127.0.0.1:8786``.
+
+    Raises:
+        ParameterError: If the scheduler cannot be reached.
+    """
+    from distributed import as_completed
+
+    client = connect_dask(scheduler_address)
+    batch = uuid.uuid4().hex[:8]
+    with client:
+        futures = {
+            client.submit(run, job, pure=False, key=f"salesops-run-{batch}-{position}"): position
+            for position, job in enumerate(jobs)
+        }
+        for future in as_completed(futures):
+            position = futures[future]
+            try:
+                result = future.result()
+            except Exception as exc:  # a task that failed on the cluster fails its run only
+                result = crash(jobs[position], exc)
+            done(position, result)
+
+
+def dispatch(
+    jobs: Sequence[JobT],
+    run: Callable[[JobT], ResultT],
+    crash: Callable[[JobT, BaseException], ResultT],
+    done: Callable[[int, ResultT], None],
+    executor: str = "local",
+    workers: int = 2,
+    scheduler_address: str | None = None,
+) -> None:
+    """Run the jobs on the chosen executor.
+
+    Args:
+        jobs: The runs.
+        run: Runs one job.
+        crash: Files a job whose worker died.
+        done: Called with (position, result) as each finishes.
+        executor: ``local`` (in-process when ``workers`` is 1, else a process pool) or ``dask``.
+        workers: Local parallel runs.
+        scheduler_address: The Dask scheduler (required for ``dask``).
+
+    Raises:
+        ParameterError: For an unknown executor or ``dask`` without a scheduler address.
+    """
+    if executor not in EXECUTORS:
+        raise ParameterError(f"executor {executor!r}: allowed: {', '.join(EXECUTORS)}")
+    if executor == "dask":
+        if not scheduler_address:
+            raise ParameterError("--executor dask needs --scheduler-address tcp://HOST:PORT")
+        if jobs:
+            run_dask(jobs, run, crash, done, scheduler_address)
+        return
+    if not jobs:
+        return
+    if workers <= 1 or len(jobs) == 1:
+        run_in_process(jobs, run, done)
+    else:
+        run_process_pool(jobs, run, crash, done, workers)

@@ -1,0 +1,244 @@
+"""Publishing report runs: atomic moves into ``reports/`` and the index pages.
+
+Layout under ``reports_dir``::
+
+    <as_of>/<region>/<topic>.ipynb, .html, .run.json     published (last successful run)
+    <as_of>/_failed/<region>/<topic>.ipynb, .run.json    last run failed (never rendered)
+    <as_of>/index.html                                   regions x topics, status, headlines
+    index.html                                           one link per as-of date
+
+A run is staged in a temporary folder beside its target and moved in with :func:`os.replace`,
+so a reader never sees a half-written file; a failed run never touches the published report.
+The index pages are built from the run records on disk, so they show every topic ever run for
+that date, not only the latest batch. Region names come from run records (CRM text) and are
+escaped.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import html
+import json
+import os
+import re
+import tempfile
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from salesops_lib.core.config import ALL_REGIONS
+from salesops_lib.reports.narrative import format_change, format_money, format_pct
+from salesops_lib.runs.render import page_html
+
+FAILED_DIR = "_failed"
+RECORD_SUFFIX = ".run.json"
+_DATE_DIR = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+HEADLINE_LABELS: dict[str, tuple[str, str]] = {
+    "bookings_12m": ("Bookings 12m", "money"),
+    "bookings_growth": ("vs prior 12m", "change"),
+    "open_pipeline": ("Open pipeline", "money"),
+    "attainment_ytd": ("Attainment YTD", "pct"),
+    "bookings_period": ("Bookings in period", "money"),
+    "attainment_period": ("Attainment in period", "pct"),
+    "pipeline_change": ("Pipeline change", "money"),
+    "deals_at_risk": ("Deals at risk", "count"),
+    "bottlenecks": ("Stage bottlenecks", "count"),
+    "customers": ("Customers", "count"),
+    "customers_at_risk": ("Customers at risk", "count"),
+    "revenue_at_stake": ("Revenue at stake", "money"),
+    "clv_12m_total": ("CLV 12m", "money"),
+    "problem_records": ("Problem records", "count"),
+}
+"""Headline keys shown on the index, with their label and format, in display order; a report
+shows those it records."""
+
+
+def atomic_write_text(path: Path, text: str) -> None:
+    """Write a text file through a temporary file in the same folder and rename it into place."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, temp = tempfile.mkstemp(prefix=".tmp-", dir=path.parent)
+    with os.fdopen(handle, "w", encoding="utf-8") as stream:
+        stream.write(text)
+    os.chmod(temp, 0o644)  # mkstemp makes it private; reports are meant to be read
+    os.replace(temp, path)
+
+
+def publish_success(staging_dir: Path, as_of_dir: Path, region: str, topic: str) -> Path:
+    """Move a successful run's files into ``<as_of>/<region>/`` and clear its old failure.
+
+    The notebook and run record move first and the HTML last, each with one atomic rename.
+
+    Args:
+        staging_dir: Folder holding ``<topic>.ipynb``, ``<topic>.html`` and the run record.
+        as_of_dir: ``reports/<as_of>``.
+        region: Region id (path-safe).
+        topic: Notebook stem such as ``00-overview``.
+
+    Returns:
+        The published HTML path.
+    """
+    target = as_of_dir / region
+    target.mkdir(parents=True, exist_ok=True)
+    for suffix in (RECORD_SUFFIX, ".ipynb", ".html"):
+        os.replace(staging_dir / f"{topic}{suffix}", target / f"{topic}{suffix}")
+    for suffix in (RECORD_SUFFIX, ".ipynb"):
+        (as_of_dir / FAILED_DIR / region / f"{topic}{suffix}").unlink(missing_ok=True)
+    return target / f"{topic}.html"
+
+
+def publish_failure(staging_dir: Path, as_of_dir: Path, region: str, topic: str) -> Path:
+    """Move a failed run's executed notebook (if any) and run record into ``_failed/<region>/``.
+
+    The published report of an earlier successful run is left as it is.
+
+    Args:
+        staging_dir: Folder holding the run record and perhaps ``<topic>.ipynb``.
+        as_of_dir: ``reports/<as_of>``.
+        region: Region id (path-safe).
+        topic: Notebook stem.
+
+    Returns:
+        The folder the files went to.
+    """
+    target = as_of_dir / FAILED_DIR / region
+    target.mkdir(parents=True, exist_ok=True)
+    notebook = staging_dir / f"{topic}.ipynb"
+    if notebook.is_file():
+        os.replace(notebook, target / notebook.name)
+    else:
+        (target / notebook.name).unlink(missing_ok=True)
+    os.replace(staging_dir / f"{topic}{RECORD_SUFFIX}", target / f"{topic}{RECORD_SUFFIX}")
+    return target
+
+
+def _records(folder: Path) -> dict[tuple[str, str], dict[str, Any]]:
+    found: dict[tuple[str, str], dict[str, Any]] = {}
+    if not folder.is_dir():
+        return found
+    for path in sorted(folder.glob(f"*/*{RECORD_SUFFIX}")):
+        region = path.parent.name
+        if region.startswith((".", "_")):
+            continue
+        try:
+            found[(region, path.name.removesuffix(RECORD_SUFFIX))] = json.loads(path.read_text())
+        except (OSError, json.JSONDecodeError):
+            continue
+    return found
+
+
+def _format_count(value: float) -> str:
+    return f"{round(value):,}"
+
+
+def headline_text(headlines: Mapping[str, Any]) -> str:
+    """Format the known headline numbers for the index (``Bookings 12m $1.2M · ...``)."""
+    parts = []
+    for key, (label, kind) in HEADLINE_LABELS.items():
+        value = headlines.get(key)
+        if isinstance(value, int | float):
+            formatter = {
+                "money": format_money,
+                "pct": format_pct,
+                "change": format_change,
+                "count": _format_count,
+            }[kind]
+            parts.append(f"{label} {formatter(value)}")
+    return " · ".join(parts)
+
+
+def _region_order(region: str) -> tuple[int, str]:
+    return (0 if region == ALL_REGIONS else 1, region)
+
+
+def _cell(
+    region: str,
+    topic: str,
+    published: dict[str, Any] | None,
+    failed: dict[str, Any] | None,
+) -> str:
+    link = f'<a href="{html.escape(f"{region}/{topic}.html")}">report</a>'
+    if failed is not None:
+        error = html.escape(str(failed.get("error") or "failed"))
+        previous = f"<br>previous {link}" if published is not None else ""
+        return f'<span class="status-failed">failed</span> <small>{error}</small>{previous}'
+    if published is None:
+        return "&ndash;"
+    numbers = html.escape(headline_text(published.get("headlines") or {}))
+    return f'<span class="status-ok">ok</span> {link}<br><small>{numbers}</small>'
+
+
+def date_index_html(as_of_dir: Path) -> str:
+    """Build the index page of one as-of folder from the run records on disk.
+
+    Args:
+        as_of_dir: ``reports/<as_of>``.
+
+    Returns:
+        The HTML page: one row per region, one column per topic, with status, links relative
+        to the page, headline numbers, and escaped region names.
+    """
+    published = _records(as_of_dir)
+    failed = _records(as_of_dir / FAILED_DIR)
+    keys = set(published) | set(failed)
+    regions = sorted({region for region, _ in keys}, key=_region_order)
+    topics = sorted({topic for _, topic in keys})
+    region_names: dict[str, str] = {}
+    for (region, _topic), record in sorted(failed.items()) + sorted(published.items()):
+        region_names[region] = str(record.get("region_name") or region)
+    header = "".join(f"<th>{html.escape(t)}</th>" for t in topics)
+    rows = []
+    for region in regions:
+        name = html.escape(region_names[region])
+        cells = "".join(
+            f"<td>{_cell(region, t, published.get((region, t)), failed.get((region, t)))}</td>"
+            for t in topics
+        )
+        rows.append(f"<tr><th>{name} <small>({html.escape(region)})</small></th>{cells}</tr>")
+    body = (
+        f'<p><a href="../index.html">All report dates</a></p>'
+        f"<table><thead><tr><th>Region</th>{header}</tr></thead>"
+        f"<tbody>{''.join(rows)}</tbody></table>"
+    )
+    return page_html(
+        f"Sales reports as of {as_of_dir.name}",
+        body,
+        template="index.html",
+        generated_at=dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
+    )
+
+
+def root_index_html(reports_dir: Path) -> str:
+    """Build ``reports/index.html``: one link per as-of date that has an index, newest first."""
+    dates = (
+        sorted(
+            (p.name for p in reports_dir.iterdir() if _DATE_DIR.match(p.name) and p.is_dir()),
+            reverse=True,
+        )
+        if reports_dir.is_dir()
+        else []
+    )
+    items = "".join(f'<li><a href="{d}/index.html">{d}</a></li>' for d in dates)
+    return page_html(
+        "Sales reports",
+        f"<ul>{items}</ul>" if items else "<p>No reports yet.</p>",
+        template="index.html",
+        generated_at=dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
+    )
+
+
+def write_indexes(reports_dir: Path, as_of: str) -> tuple[Path, Path]:
+    """Write ``reports/<as_of>/index.html`` and ``reports/index.html`` atomically.
+
+    Args:
+        reports_dir: The reports folder.
+        as_of: The as-of date folder to index.
+
+    Returns:
+        The two index paths (date index, root index).
+    """
+    date_index = reports_dir / as_of / "index.html"
+    atomic_write_text(date_index, date_index_html(reports_dir / as_of))
+    root_index = reports_dir / "index.html"
+    atomic_write_text(root_index, root_index_html(reports_dir))
+    return date_index, root_index

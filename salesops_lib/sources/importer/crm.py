@@ -1,0 +1,402 @@
+"""Build recipe ``crm_opportunities``: teams, accounts, products and deals -> snapshot tables.
+
+Rules (documented in config/mappings/maven_crm.yml too):
+
+* Regions come from the teams file's region column through the mapping's ``regions``.
+* Agents become reps (role ``rep``, ``manager_id`` = their manager); managers become reps with
+  role ``manager`` in their team's region. The source has no hire dates: a rep's hire date is
+  the created date of their first kept deal (a manager's: the team's first), recorded once per
+  rep as an ``imputed`` issue ``missing_hire_date``.
+* The schema's accounts belong to one region, a CRM account may be sold to from several
+  offices: an account becomes one account row per region it has deals in
+  (``<slug>--<region>``), owned by the rep with most deals there (ties: smallest rep id),
+  created on its first deal there. Industry is the sector after ``category_aliases``; size
+  band from employees (``options.mid_market_from``/``enterprise_from``).
+* An account with no kept deal has no region: it is left out (``account_without_deals``).
+* Deals: stage through ``stages``; product through ``product_aliases`` (``corrected``); a blank
+  account, owner, stage or product, an unknown one, a duplicated id, a negative amount, a close
+  before create, or a date after the as-of date quarantines the deal. Open deals without a close
+  date get the as-of date, without an amount the product's list price, without a created date
+  the as-of date (``imputed``); closed deals without them are quarantined.
+* Stage history: open deals enter their stage on the created date; closed deals enter
+  ``options.closed_entry_stage`` on the created date and their closed stage on the close date.
+* Order lines: one per won deal (quantity 1, unit price = amount, discount 0) on the close date.
+* Quotas and region targets: none (empty tables).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import numpy as np
+import pandas as pd
+
+from salesops_lib.data.schema import OPEN_STAGES
+from salesops_lib.sources.importer.build import BuiltTables, empty_table
+from salesops_lib.sources.importer.mapping import Mapping
+from salesops_lib.sources.importer.parsing import norm_key, slug
+from salesops_lib.sources.importer.quarantine import check_failed_share, combine, make_issues
+from salesops_lib.sources.importer.rules import RuleBook, duplicated_ids, source_columns
+from salesops_lib.sources.importer.sources import LoadedSource
+
+CLOSED_CATEGORY = {"Closed Won": "Closed", "Closed Lost": "Omitted"}
+
+
+def _regions(mapping: Mapping, teams: LoadedSource) -> tuple[pd.DataFrame, RuleBook]:
+    frame = teams.frame
+    book = RuleBook(frame, teams.file, frame["agent"], source_columns(mapping, "teams"))
+    lookup = {k.strip().casefold(): r for k, r in mapping.regions.items()}
+    keys = norm_key(frame["region"])
+    region_ids = keys.map(lambda k: lookup[k].id if k in lookup else None)
+    book.hit(frame["region"].isna(), "missing_region", "region")
+    book.hit(
+        frame["region"].notna() & region_ids.isna(),
+        "unknown_region",
+        "region",
+        values=frame["region"],
+    )
+    book.hit(frame["agent"].isna(), "missing_rep", "agent")
+    book.hit(
+        duplicated_ids(norm_key(frame["agent"])), "duplicate_id", "agent", values=frame["agent"]
+    )
+    book.region = region_ids
+    return frame.assign(region_id=region_ids), book
+
+
+def _size_band(employees: pd.Series, mapping: Mapping) -> pd.Series:
+    mid = float(mapping.options.get("mid_market_from", 100))
+    big = float(mapping.options.get("enterprise_from", 1000))
+    return pd.Series(
+        np.where(employees >= big, "Enterprise", np.where(employees >= mid, "Mid-Market", "SMB")),
+        index=employees.index,
+    )
+
+
+def build_crm(
+    mapping: Mapping, sources: dict[str, LoadedSource], as_of: dt.date | None
+) -> BuiltTables:
+    """Build the snapshot tables from CRM exports.
+
+    Args:
+        mapping: A ``crm_opportunities`` mapping with sources teams, accounts, products and
+            pipeline.
+        sources: The parsed sources.
+        as_of: The snapshot date; ``None`` uses the latest date in the deals.
+
+    Returns:
+        The tables and every issue.
+    """
+    teams, accounts_src, products_src, deals = (
+        sources["teams"],
+        sources["accounts"],
+        sources["products"],
+        sources["pipeline"],
+    )
+    d = deals.frame
+    if as_of is None:
+        latest = pd.concat([d["created_date"], d["close_date"]]).max()
+        as_of = latest.date() if pd.notna(latest) else dt.date.today()
+    as_of_ts = pd.Timestamp(as_of)
+
+    # regions and reps
+    team, team_book = _regions(mapping, teams)
+    team = team[~team_book.bad]
+    regions = pd.DataFrame(
+        {
+            "region_id": [r.id for r in mapping.regions.values()],
+            "region_name": [r.name for r in mapping.regions.values()],
+        }
+    )
+    regions = regions.drop_duplicates("region_id")
+    regions = regions[regions["region_id"].isin(team["region_id"])]
+    agents = team.assign(rep_id=slug(team["agent"]), manager_id=slug(team["manager"]))
+    managers = agents.dropna(subset=["manager"]).drop_duplicates("manager_id")
+    rep_of_name = dict(zip(norm_key(agents["agent"]), agents["rep_id"], strict=True))
+    region_of_rep = dict(zip(agents["rep_id"], agents["region_id"], strict=True))
+
+    # products
+    p = products_src.frame
+    pbook = RuleBook(p, products_src.file, p["product"], source_columns(mapping, "products"))
+    pbook.hit(p["product"].isna(), "missing_product", "product")
+    pbook.hit(
+        duplicated_ids(norm_key(p["product"])), "duplicate_id", "product", values=p["product"]
+    )
+    pbook.hit(
+        ~(p["list_price"] > 0),
+        "list_price_not_positive",
+        "list_price",
+        values=p["list_price"].astype(str),
+    )
+    products = pbook.kept()
+    products = products.assign(product_id=slug(products["product"]))
+    product_of_name = dict(zip(norm_key(products["product"]), products["product_id"], strict=True))
+    price_of_product = dict(zip(products["product_id"], products["list_price"], strict=True))
+
+    # accounts source
+    a = accounts_src.frame
+    abook = RuleBook(a, accounts_src.file, a["account"], source_columns(mapping, "accounts"))
+    abook.hit(a["account"].isna(), "missing_account", "account")
+    abook.hit(
+        duplicated_ids(norm_key(a["account"])), "duplicate_id", "account", values=a["account"]
+    )
+    industry_aliases = {
+        k.strip().casefold(): v for k, v in mapping.category_aliases.get("industry", {}).items()
+    }
+    industry_key = norm_key(a["industry"])
+    aliased = industry_key.isin(industry_aliases)
+    abook.hit(aliased, "category_alias", "industry", action="corrected", values=a["industry"])
+    abook.hit(a["industry"].isna(), "missing_industry", "industry")
+    abook.hit(a["employees"].isna(), "missing_employees", "employees")
+    account_src = abook.kept()
+    account_src["industry"] = industry_key[account_src.index].map(
+        lambda k: industry_aliases.get(k, k)
+    )
+    account_src["size_band"] = _size_band(account_src["employees"], mapping)
+    account_info = account_src.set_index(norm_key(account_src["account"]))
+
+    # deals
+    book = RuleBook(d, deals.file, d["opportunity_id"], source_columns(mapping, "pipeline"))
+    stage_map = mapping.stage_map(as_of)
+    stage = norm_key(d["stage"]).map(stage_map)
+    owner = norm_key(d["owner"]).map(rep_of_name)
+    region = owner.map(region_of_rep)
+    book.owner, book.region = owner, region
+    alias = {k.strip().casefold(): v.strip().casefold() for k, v in mapping.product_aliases.items()}
+    product_key = norm_key(d["product"])
+    is_alias = product_key.isin(alias)
+    product = product_key.map(lambda k: alias.get(k, k)).map(product_of_name)
+    account_key = norm_key(d["account"])
+    is_open = stage.isin(OPEN_STAGES)
+    is_closed = stage.notna() & ~is_open
+
+    book.hit(
+        duplicated_ids(d["opportunity_id"]),
+        "duplicate_id",
+        "opportunity_id",
+        values=d["opportunity_id"],
+    )
+    book.hit(d["opportunity_id"].isna(), "missing_id", "opportunity_id")
+    book.hit(d["owner"].isna(), "missing_owner", "owner")
+    book.hit(d["owner"].notna() & owner.isna(), "unknown_owner", "owner", values=d["owner"])
+    book.hit(d["stage"].isna(), "missing_stage", "stage")
+    book.hit(d["stage"].notna() & stage.isna(), "unknown_stage", "stage", values=d["stage"])
+    book.hit(is_alias, "product_alias", "product", action="corrected", values=d["product"])
+    book.hit(d["product"].isna(), "missing_product", "product")
+    book.hit(
+        d["product"].notna() & product.isna(), "unknown_product", "product", values=d["product"]
+    )
+    book.hit(d["account"].isna(), "missing_account", "account")
+    book.hit(
+        d["account"].notna() & ~account_key.isin(account_info.index),
+        "unknown_account",
+        "account",
+        values=d["account"],
+    )
+    book.hit(d["amount"] < 0, "negative_amount", "amount", values=d["amount"].astype(str))
+    book.hit(
+        d["close_date"] < d["created_date"],
+        "close_before_create",
+        "close_date",
+        values=d["close_date"].dt.strftime("%Y-%m-%d"),
+    )
+    book.hit(
+        (d["created_date"] > as_of_ts) | (is_closed & (d["close_date"] > as_of_ts)),
+        "after_as_of",
+        "close_date",
+    )
+    book.hit(
+        ~is_closed & d["created_date"].isna(),
+        "missing_created_date",
+        "created_date",
+        action="imputed",
+    )
+    book.hit(is_closed & d["created_date"].isna(), "missing_created_date", "created_date")
+    book.hit(is_open & d["close_date"].isna(), "missing_close_date", "close_date", action="imputed")
+    book.hit(is_closed & d["close_date"].isna(), "missing_close_date", "close_date")
+    book.hit(is_open & d["amount"].isna(), "missing_amount", "amount", action="imputed")
+    book.hit(is_closed & d["amount"].isna(), "missing_amount", "amount")
+    issues = [
+        teams.issues,
+        products_src.issues,
+        accounts_src.issues,
+        deals.issues,
+        team_book.issues(),
+        pbook.issues(),
+        abook.issues(),
+        book.issues(),
+    ]
+
+    kept = book.kept().assign(
+        stage=stage,
+        owner_rep_id=owner,
+        region_id=region,
+        product_id=product,
+        account_key=account_key,
+    )
+    kept["created_date"] = kept["created_date"].fillna(as_of_ts)
+    kept["close_date"] = kept["close_date"].fillna(as_of_ts)
+    kept["amount"] = kept["amount"].fillna(kept["product_id"].map(price_of_product))
+
+    # accounts: one per (account, region) with deals
+    kept["account_id"] = slug(kept["account"]) + "--" + kept["region_id"]
+    counts = (
+        kept.groupby(["account_id", "account_key", "region_id", "owner_rep_id"])
+        .size()
+        .rename("deals")
+        .reset_index()
+        .sort_values(["account_id", "deals", "owner_rep_id"], ascending=[True, False, True])
+    )
+    owners = counts.drop_duplicates("account_id")
+    first = kept.groupby("account_id")["created_date"].min()
+    info = account_info.loc[owners["account_key"]]
+    accounts = pd.DataFrame(
+        {
+            "account_id": owners["account_id"].to_numpy(),
+            "account_name": info["account"].to_numpy(),
+            "industry": info["industry"].to_numpy(),
+            "size_band": info["size_band"].to_numpy(),
+            "region_id": owners["region_id"].to_numpy(),
+            "owner_rep_id": owners["owner_rep_id"].to_numpy(),
+            "created_date": first.loc[owners["account_id"]].to_numpy(),
+        }
+    )
+
+    idle = account_src[~norm_key(account_src["account"]).isin(kept["account_key"])]
+    issues.append(
+        make_issues(
+            idle,
+            "account_without_deals",
+            "quarantined",
+            accounts_src.file,
+            source_columns(mapping, "accounts")["account"],
+            values=idle["account"],
+            record_ids=idle["account"],
+        )
+    )
+
+    # reps with hire date = first kept deal
+    first_deal = kept.groupby("owner_rep_id")["created_date"].min()
+    fallback = kept["created_date"].min() if len(kept) else as_of_ts
+    agent_reps = pd.DataFrame(
+        {
+            "rep_id": agents["rep_id"].to_numpy(),
+            "rep_name": agents["agent"].to_numpy(),
+            "role": "rep",
+            "region_id": agents["region_id"].to_numpy(),
+            "manager_id": agents["manager_id"].where(agents["manager"].notna(), None).to_numpy(),
+        }
+    )
+    agent_reps["hire_date"] = agent_reps["rep_id"].map(first_deal).fillna(fallback)
+    team_first = agent_reps.groupby("manager_id")["hire_date"].min()
+    manager_reps = pd.DataFrame(
+        {
+            "rep_id": managers["manager_id"].to_numpy(),
+            "rep_name": managers["manager"].to_numpy(),
+            "role": "manager",
+            "region_id": managers["region_id"].to_numpy(),
+            "manager_id": None,
+        }
+    )
+    manager_reps["hire_date"] = manager_reps["rep_id"].map(team_first).fillna(fallback)
+    reps = pd.concat([agent_reps, manager_reps], ignore_index=True)
+    hire_rows = pd.DataFrame({"_row": np.zeros(len(reps), dtype="int64")})
+    issues.append(
+        make_issues(
+            hire_rows,
+            "missing_hire_date",
+            "imputed",
+            teams.file,
+            "hire_date",
+            record_ids=reps["rep_id"],
+            owner_rep_ids=reps["rep_id"],
+            region_ids=reps["region_id"],
+        )
+    )
+
+    # opportunities, history, order lines
+    opportunities = pd.DataFrame(
+        {
+            "opportunity_id": kept["opportunity_id"],
+            "opportunity_name": kept["account"]
+            + " - "
+            + kept["product_id"].map(
+                dict(zip(products["product_id"], products["product"], strict=True))
+            ),
+            "account_id": kept["account_id"],
+            "owner_rep_id": kept["owner_rep_id"],
+            "product_id": kept["product_id"],
+            "created_date": kept["created_date"],
+            "stage": kept["stage"],
+            "amount": kept["amount"],
+            "close_date": kept["close_date"],
+            "forecast_category": kept["stage"].map(CLOSED_CATEGORY).fillna("Pipeline"),
+            "push_count": 0,
+        }
+    )
+    closed = opportunities[~opportunities["stage"].isin(OPEN_STAGES)]
+    entry_stage = str(mapping.options.get("closed_entry_stage", OPEN_STAGES[1]))
+    history = pd.concat(
+        [
+            pd.DataFrame(
+                {
+                    "opportunity_id": opportunities["opportunity_id"],
+                    "sequence": 1,
+                    "stage": opportunities["stage"].where(
+                        opportunities["stage"].isin(OPEN_STAGES), entry_stage
+                    ),
+                    "entered_date": opportunities["created_date"],
+                }
+            ),
+            pd.DataFrame(
+                {
+                    "opportunity_id": closed["opportunity_id"],
+                    "sequence": 2,
+                    "stage": closed["stage"],
+                    "entered_date": closed["close_date"],
+                }
+            ),
+        ],
+        ignore_index=True,
+    )
+    won = opportunities[opportunities["stage"] == "Closed Won"]
+    order_lines = pd.DataFrame(
+        {
+            "order_id": won["opportunity_id"],
+            "line_number": 1,
+            "order_date": won["close_date"],
+            "account_id": won["account_id"],
+            "rep_id": won["owner_rep_id"],
+            "product_id": won["product_id"],
+            "quantity": 1,
+            "unit_price": won["amount"],
+            "discount": 0.0,
+            "amount": won["amount"],
+        }
+    )
+    product_table = pd.DataFrame(
+        {
+            "product_id": products["product_id"],
+            "product_name": products["product"],
+            "family": products["family"].fillna("Unassigned"),
+            "list_price": products["list_price"],
+        }
+    )
+    all_issues = combine(issues)
+    for source in sources.values():
+        check_failed_share(all_issues, source.file, source.rows, mapping.max_failed_share)
+    return BuiltTables(
+        as_of=as_of,
+        tables={
+            "regions": regions,
+            "reps": reps,
+            "accounts": accounts,
+            "products": product_table,
+            "order_lines": order_lines,
+            "quotas": empty_table("quotas"),
+            "region_targets": empty_table("region_targets"),
+            "opportunities": opportunities,
+            "opportunity_stage_history": history,
+        },
+        issues=all_issues,
+        source_rows={s.file: s.rows for s in sources.values()},
+    )

@@ -1,0 +1,229 @@
+"""Build recipe ``order_lines``: a plain order book (one row per order line) -> snapshot tables.
+
+Fields of source ``orders``: order_date, customer, amount (required); order_id, product,
+region, rep, quantity (optional). What a field does not give comes from ``constants``:
+``region_id``/``region_name`` (one region), ``product_name``/``product_family`` (one product),
+``rep_name`` (one house-account rep per region, id ``house-<region>``), ``industry`` and
+``size_band`` for every customer account.
+
+Rules: a blank date, customer, amount or region (rule ``missing_<field>``), an unknown region
+(when ``regions`` is given), a negative amount, a quantity below 1, or a date after the as-of
+date quarantines the line. A customer belongs to the region of their first order; a later line
+in another region is quarantined (``customer_in_two_regions``), as is a rep's line outside the
+rep's first region (``rep_region_mismatch``). Without ``order_id`` each line is its own order
+(``L<line number in the file>``). Unit price = amount / quantity rounded up to the cent and the
+sub-cent remainder is a discount, so quantity x unit price x (1 - discount) = amount. A
+product's list price is the median unit price of its lines (positive ones); accounts are
+created and reps hired on their first order date.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import numpy as np
+import pandas as pd
+
+from salesops_lib.sources.importer.build import BuiltTables, empty_table
+from salesops_lib.sources.importer.mapping import Mapping
+from salesops_lib.sources.importer.parsing import norm_key, slug
+from salesops_lib.sources.importer.quarantine import check_failed_share, combine
+from salesops_lib.sources.importer.rules import RuleBook, source_columns
+from salesops_lib.sources.importer.sources import LoadedSource
+
+
+def _first_region(keys: pd.Series, frame: pd.DataFrame) -> pd.Series:
+    """Region of each key's first line (by order date, then line in the file)."""
+    ordered = frame.assign(_key=keys).sort_values(["order_date", "_row"], kind="stable")
+    first = ordered.drop_duplicates("_key").set_index("_key")["region_id"]
+    return keys.map(first)
+
+
+def build_order_lines(
+    mapping: Mapping, sources: dict[str, LoadedSource], as_of: dt.date | None
+) -> BuiltTables:
+    """Build the snapshot tables from an order-lines export.
+
+    Args:
+        mapping: An ``order_lines`` mapping with one source, ``orders``.
+        sources: The parsed source.
+        as_of: The snapshot date; ``None`` uses the latest order date.
+
+    Returns:
+        The tables (no opportunities, stage history, quotas or targets) and every issue.
+    """
+    src = sources["orders"]
+    f = src.frame
+    if as_of is None:
+        latest = f["order_date"].max()
+        as_of = latest.date() if pd.notna(latest) else dt.date.today()
+    as_of_ts = pd.Timestamp(as_of)
+    c = mapping.constants
+    default_region = str(c.get("region_id", "all-customers"))
+    region_names = {default_region: str(c.get("region_name", default_region))}
+    spec_columns = mapping.sources["orders"].columns
+    has_region, has_rep = "region" in spec_columns, "rep" in spec_columns
+    for optional in ("order_id", "product", "region", "rep", "quantity"):
+        if optional not in f:
+            f = f.assign(**{optional: pd.Series(None, index=f.index, dtype=object)})
+    if has_region:
+        lookup = {k.strip().casefold(): r for k, r in mapping.regions.items()}
+        keys = norm_key(f["region"])
+        if lookup:
+            region_id = keys.map(lambda k: lookup[k].id if k in lookup else None)
+            region_names.update({r.id: r.name for r in mapping.regions.values()})
+        else:
+            region_id = slug(f["region"]).where(f["region"].notna(), None)
+            region_names.update(
+                dict(zip(region_id.dropna(), f["region"][region_id.notna()], strict=True))
+            )
+    else:
+        region_id = pd.Series(default_region, index=f.index)
+    quantity = pd.to_numeric(f["quantity"]).fillna(1.0)
+    f = f.assign(region_id=region_id, quantity=quantity)
+    customer = f["customer"]
+    rep_name = f["rep"] if has_rep else None
+
+    book = RuleBook(f, src.file, f["order_id"], source_columns(mapping, "orders"))
+    book.region = region_id
+    book.hit(f["customer"].isna(), "missing_customer", "customer")
+    book.hit(f["order_date"].isna(), "missing_order_date", "order_date")
+    book.hit(f["amount"].isna(), "missing_amount", "amount")
+    book.hit(f["amount"] < 0, "negative_amount", "amount", values=f["amount"].astype(str))
+    book.hit(
+        f["quantity"] < 1, "quantity_not_positive", "quantity", values=f["quantity"].astype(str)
+    )
+    book.hit(
+        f["order_date"] > as_of_ts,
+        "after_as_of",
+        "order_date",
+        values=f["order_date"].dt.strftime("%Y-%m-%d"),
+    )
+    if has_region:
+        book.hit(f["region"].isna(), "missing_region", "region")
+        book.hit(
+            f["region"].notna() & region_id.isna(), "unknown_region", "region", values=f["region"]
+        )
+    base = f[~book.bad]
+    account_region = _first_region(customer[base.index], base).reindex(f.index)
+    book.hit(
+        account_region.notna() & (account_region != region_id),
+        "customer_in_two_regions",
+        "region",
+        values=f["region"],
+    )
+    house_id = "house-" + region_id.fillna("")
+    if rep_name is not None:
+        rep_id = slug(rep_name).where(rep_name.notna(), house_id)
+        base = f[~book.bad]
+        rep_region = _first_region(rep_id[base.index], base).reindex(f.index)
+        book.hit(
+            rep_region.notna() & (rep_region != region_id),
+            "rep_region_mismatch",
+            "rep",
+            values=rep_name,
+        )
+    else:
+        rep_id = house_id
+    book.owner = rep_id
+    issues = combine([src.issues, book.issues()])
+    check_failed_share(issues, src.file, src.rows, mapping.max_failed_share)
+
+    kept = book.kept().assign(rep_id=rep_id, account_id=customer)
+    product_name = kept["product"].fillna(str(c.get("product_name", "All products")))
+    kept["product_id"] = slug(product_name)
+    if kept["order_id"].notna().any():
+        kept["order_id"] = kept["order_id"].fillna("L" + kept["_row"].astype(str))
+    else:
+        kept["order_id"] = "L" + kept["_row"].astype(str).str.zfill(8)
+    kept = kept.sort_values(["order_id", "_row"], kind="stable")
+    kept["line_number"] = kept.groupby("order_id").cumcount() + 1
+    amount = kept["amount"].round(2)
+    qty = kept["quantity"].astype("int64")
+    unit = np.ceil(np.round(amount / qty * 100, 6)) / 100
+    gross = qty * unit
+    discount = np.where(gross > 0, 1 - amount / gross.where(gross > 0, 1.0), 0.0)
+    order_lines = pd.DataFrame(
+        {
+            "order_id": kept["order_id"],
+            "line_number": kept["line_number"],
+            "order_date": kept["order_date"],
+            "account_id": kept["account_id"],
+            "rep_id": kept["rep_id"],
+            "product_id": kept["product_id"],
+            "quantity": qty,
+            "unit_price": unit,
+            "discount": np.clip(discount, 0.0, 1.0),
+            "amount": amount,
+        }
+    )
+
+    positive = order_lines[order_lines["unit_price"] > 0]
+    prices = positive.groupby("product_id")["unit_price"].median().round(2)
+    names = dict(zip(kept["product_id"], product_name[kept.index], strict=False))
+    product_ids = sorted(order_lines["product_id"].unique())
+    products = pd.DataFrame(
+        {
+            "product_id": product_ids,
+            "product_name": [names[p] for p in product_ids],
+            "family": str(c.get("product_family", "Unassigned")),
+            "list_price": [float(prices.get(p, 0.01)) for p in product_ids],
+        }
+    )
+    first_line = kept.sort_values(["order_date", "_row"], kind="stable")
+    account_first = first_line.drop_duplicates("account_id")
+    owner_counts = (
+        kept.groupby(["account_id", "rep_id"])
+        .size()
+        .rename("n")
+        .reset_index()
+        .sort_values(["account_id", "n", "rep_id"], ascending=[True, False, True])
+        .drop_duplicates("account_id")
+        .set_index("account_id")["rep_id"]
+    )
+    accounts = pd.DataFrame(
+        {
+            "account_id": account_first["account_id"].to_numpy(),
+            "account_name": account_first["account_id"].to_numpy(),
+            "industry": str(c.get("industry", "Unknown")),
+            "size_band": str(c.get("size_band", "SMB")),
+            "region_id": account_first["region_id"].to_numpy(),
+            "owner_rep_id": owner_counts.loc[account_first["account_id"]].to_numpy(),
+            "created_date": account_first["order_date"].to_numpy(),
+        }
+    )
+    rep_first = first_line.drop_duplicates("rep_id")
+    house = str(c.get("rep_name", "House account"))
+    rep_label = rep_first["rep"]
+    reps = pd.DataFrame(
+        {
+            "rep_id": rep_first["rep_id"].to_numpy(),
+            "rep_name": rep_label.fillna(
+                house + " (" + rep_first["region_id"].map(region_names) + ")"
+            ).to_numpy(),
+            "role": "rep",
+            "region_id": rep_first["region_id"].to_numpy(),
+            "manager_id": None,
+            "hire_date": rep_first["order_date"].to_numpy(),
+        }
+    )
+    used_regions = sorted(kept["region_id"].unique())
+    regions = pd.DataFrame(
+        {"region_id": used_regions, "region_name": [region_names.get(r, r) for r in used_regions]}
+    )
+    return BuiltTables(
+        as_of=as_of,
+        tables={
+            "regions": regions,
+            "reps": reps,
+            "accounts": accounts,
+            "products": products,
+            "order_lines": order_lines,
+            "quotas": empty_table("quotas"),
+            "region_targets": empty_table("region_targets"),
+            "opportunities": empty_table("opportunities"),
+            "opportunity_stage_history": empty_table("opportunity_stage_history"),
+        },
+        issues=issues,
+        source_rows={src.file: src.rows},
+    )
