@@ -16,11 +16,13 @@ import yaml
 
 from salesops_lib.analytics.forecasting.ledger import (
     LEDGER_COLUMNS,
-    accuracy_by_horizon,
-    accuracy_over_time,
     backfill_dates,
     load_ledger,
     record_forecasts,
+)
+from salesops_lib.analytics.forecasting.ledger_scoring import (
+    accuracy_by_horizon,
+    accuracy_over_time,
     score_forecasts,
 )
 from salesops_lib.analytics.forecasting.metrics import seasonal_naive_scale

@@ -1,43 +1,36 @@
-"""Forecast report pieces on hand-made frames: parameters, quarters against target, ledger batch."""
+"""Forecast report pieces on hand-made frames: parameters, quarters against target, summaries."""
 
 from __future__ import annotations
 
 import datetime as dt
-from pathlib import Path
-from typing import ClassVar
 
 import pandas as pd
 import pytest
 
+from salesops_lib.analytics.forecasting import statistical_views
+from salesops_lib.analytics.forecasting.build import series_before_as_of
+from salesops_lib.analytics.forecasting.pipeline_views import typed as pipeline_typed
 from salesops_lib.core.errors import ParameterError
-from salesops_lib.reports import forecast as forecast_report
-from salesops_lib.reports import forecast_display
-from salesops_lib.reports.forecast import ForecastData
+from salesops_lib.reports import forecast
+from salesops_lib.reports.forecast import display
+from tests.forecast_reports import report_of
 
-
-def data(region: str = "east", horizon: int = 6, level: int = 80) -> ForecastData:
-    months = pd.date_range("2026-07-01", "2026-10-01", freq="MS")
-    monthly = pd.DataFrame({"unique_id": "east", "ds": months, "y": [10.0, 20.0, 30.0, 40.0]})
-    targets = pd.DataFrame(
-        {
-            "region_id": ["east"] * 6 + ["west"] * 6,
-            "month": list(pd.date_range("2026-10-01", periods=6, freq="MS")) * 2,
-            "target_amount": [50.0] * 6 + [999.0] * 6,
-        }
-    )
-    return ForecastData(
-        region=region, region_name="East", as_of=dt.date(2026, 11, 23), horizon=horizon,
-        level=level, snapshot_id="2026-11-23", snapshot_checksum="x", region_ids=("east", "west"),
-        region_names={"east": "East", "west": "West"}, history_start=None, monthly=monthly,
-        weekly=monthly.head(0), region_targets=targets, quarter_inputs=None,
-        ledger=pd.DataFrame(), ledger_dir=Path("unused"),
-    )  # fmt: skip
+AS_OF = dt.date(2026, 11, 23)
+HISTORY = pd.DataFrame(
+    {"ds": pd.date_range("2026-07-01", "2026-10-01", freq="MS"), "y": [10.0, 20.0, 30.0, 40.0]}
+)
+TARGETS = pd.DataFrame(
+    {
+        "region_id": ["east"] * 6,
+        "month": list(pd.date_range("2026-10-01", periods=6, freq="MS")),
+        "target_amount": [50.0] * 6,
+    }
+)
 
 
 def shown(months: list[str], points: list[float]) -> pd.DataFrame:
     return pd.DataFrame(
         {
-            "unique_id": "east",
             "ds": pd.to_datetime(months),
             "point": points,
             "lo_80": [p - 5 for p in points],
@@ -49,32 +42,27 @@ def shown(months: list[str], points: list[float]) -> pd.DataFrame:
 
 
 def test_quarter_outlook_adds_booked_and_forecast_months_against_target() -> None:
-    forecast = shown(["2026-11-01", "2026-12-01", "2027-01-01", "2027-02-01", "2027-03-01"],
-                     [41.0, 42.0, 43.0, 44.0, 45.0])  # fmt: skip
-    table = forecast_report.quarter_outlook(data(), forecast, "east").set_index("quarter")
-    q4 = table.loc["2026 Q4"]
+    forecast_months = shown(["2026-11-01", "2026-12-01", "2027-01-01", "2027-02-01", "2027-03-01"],
+                            [41.0, 42.0, 43.0, 44.0, 45.0])  # fmt: skip
+    table = statistical_views.quarter_outlook(HISTORY, forecast_months, TARGETS, AS_OF)
+    q4 = table.set_index("quarter").loc["2026 Q4"]
     assert q4["booked"] == 40.0  # October only
     assert q4["forecast"] == 40.0 + 41.0 + 42.0
-    assert (q4["low"], q4["high"]) == (40.0 + 36.0 + 37.0, 40.0 + 46.0 + 47.0)
-    assert q4["target"] == 150.0  # east only: Oct + Nov + Dec
+    assert (q4["low_80"], q4["high_80"]) == (40.0 + 36.0 + 37.0, 40.0 + 46.0 + 47.0)
+    assert (q4["low_95"], q4["high_95"]) == (40.0 + 32.0 + 33.0, 40.0 + 50.0 + 51.0)
+    assert q4["target"] == 150.0  # Oct + Nov + Dec
     assert q4["gap_to_target"] == 123.0 - 150.0
-    q1 = table.loc["2027 Q1"]
+    q1 = table.set_index("quarter").loc["2027 Q1"]
     assert q1["forecast"] == 43.0 + 44.0 + 45.0 and q1["months_booked"] == 0
     assert q1["target"] == 150.0
 
 
 def test_quarter_outlook_says_when_the_horizon_is_too_short() -> None:
-    forecast = shown(["2026-11-01", "2026-12-01", "2027-01-01"], [41.0, 42.0, 43.0])
-    table = forecast_report.quarter_outlook(data(horizon=3), forecast, "east")
+    forecast_months = shown(["2026-11-01", "2026-12-01", "2027-01-01"], [41.0, 42.0, 43.0])
+    table = statistical_views.quarter_outlook(HISTORY, forecast_months, TARGETS, AS_OF)
     q1 = table.set_index("quarter").loc["2027 Q1"]
     assert q1["months_missing"] == 2
-    assert pd.isna(q1["forecast"]) and pd.isna(q1["gap_to_target"])
-
-
-def test_quarter_outlook_uses_the_95_bounds_when_asked() -> None:
-    forecast = shown(["2026-11-01", "2026-12-01"], [41.0, 42.0])
-    q4 = forecast_report.quarter_outlook(data(level=95), forecast, "east").iloc[0]
-    assert (q4["low"], q4["high"]) == (40.0 + 32.0 + 33.0, 40.0 + 50.0 + 51.0)
+    assert pd.isna(q1["forecast"]) and pd.isna(q1["gap_to_target"]) and pd.isna(q1["low_80"])
 
 
 @pytest.mark.parametrize(
@@ -89,55 +77,43 @@ def test_quarter_outlook_uses_the_95_bounds_when_asked() -> None:
 )
 def test_parameters_are_checked(horizon: object, level: object, message: str) -> None:
     with pytest.raises(ParameterError, match=message):
-        forecast_report.check_parameters(horizon, level)  # type: ignore[arg-type]
+        forecast.check_parameters(horizon, level)  # type: ignore[arg-type]
+
+
+def _report(statistical: float, expected: float, level: int = 80) -> forecast.ForecastReport:
+    quarters = statistical_views.quarter_outlook(
+        HISTORY, shown(["2026-11-01", "2026-12-01"], [statistical / 2 - 20.0] * 2), TARGETS, AS_OF
+    ).assign(scope="east")
+    components = pd.DataFrame(
+        [{"scope": "east", "region_id": "east", "quarter_start": pd.Timestamp("2026-10-01"),
+          "expected": expected, "commit": 100.0, "best_case": 100.0, "p10": float("nan"),
+          "p90": float("nan"), "n_draws": 1, "seed": 1}]
+    )  # fmt: skip
+    tables = {
+        "an_forecast_quarters": statistical_views.typed(quarters, "an_forecast_quarters"),
+        "an_pipeline_quarter_components": pipeline_typed(
+            components, "an_pipeline_quarter_components"
+        ),
+    }
+    return report_of(tables, "east", {"east": "East", "west": "West"}, AS_OF, level)
 
 
 def test_disagreement_between_the_two_quarter_forecasts_is_called_out() -> None:
-    class Pipeline:
-        expected = 130.0
-        range: ClassVar[dict[str, float]] = {}
-        quarter_label = "2026-Q4"
-        commit = best_case = 100.0
-
-    quarters = pd.DataFrame([{"forecast": 100.0}])
-    result = forecast_report.ForecastResult(
-        data=data(), backtest=None, forecasts=pd.DataFrame(), shown=pd.DataFrame(),
-        regions=pd.DataFrame(), families=pd.DataFrame(), total_backtest=pd.DataFrame(),
-        quarters=quarters, pipeline=Pipeline(), scored=pd.DataFrame(),
-    )  # type: ignore[arg-type]  # fmt: skip
-    text = forecast_display._disagreement_sentence(result)
+    text = display.disagreement_sentence(_report(statistical=100.0, expected=130.0))
     assert text is not None and "30% higher" in text
-    close = forecast_report.ForecastResult(
-        **{**result.__dict__, "quarters": pd.DataFrame([{"forecast": 125.0}])}
-    )
-    assert forecast_display._disagreement_sentence(close) is None  # 4% apart
+    assert display.disagreement_sentence(_report(statistical=125.0, expected=130.0)) is None
 
 
 def test_series_are_empty_only_when_nothing_is_before_the_as_of_period() -> None:
-    from salesops_lib.analytics.forecasting.series import (
-        monthly_series_from_bookings,
-        weekly_series_from_bookings,
-    )
-
-    as_of = dt.date(2026, 11, 23)
     this_month = pd.DataFrame(
         {"region_id": ["east"], "product_family": ["hw"],
          "order_month": [pd.Timestamp("2026-11-01")], "bookings_amount": [5.0]}
     )  # fmt: skip
-    empty = forecast_report._series_or_empty(
-        monthly_series_from_bookings, this_month, "order_month", "M", as_of, None
-    )
+    empty = series_before_as_of(this_month, AS_OF, None)
     assert empty.empty and list(empty.columns) == ["unique_id", "ds", "y"]
     october = this_month.assign(order_month=pd.Timestamp("2026-10-01"))
-    built = forecast_report._series_or_empty(
-        monthly_series_from_bookings, october, "order_month", "M", as_of, None
-    )
+    built = series_before_as_of(october, AS_OF, None)
     assert built.set_index("unique_id").loc["total", "y"] == 5.0
-    tuesday = pd.DataFrame(  # a week that does not start on Monday is bad data, not "no data"
-        {"region_id": ["east"], "product_family": ["hw"],
-         "order_week": [pd.Timestamp("2026-11-10")], "bookings_amount": [5.0]}
-    )  # fmt: skip
+    mid_month = october.assign(order_month=pd.Timestamp("2026-10-10"))  # bad data, not "no data"
     with pytest.raises(ParameterError):
-        forecast_report._series_or_empty(
-            weekly_series_from_bookings, tuesday, "order_week", "W-SUN", as_of, None
-        )
+        series_before_as_of(mid_month.drop(columns="bookings_amount"), AS_OF, None)

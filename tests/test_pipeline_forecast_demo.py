@@ -117,13 +117,17 @@ def test_open_deals_get_probabilities_for_every_region(demo: dict[str, Any]) -> 
 
 
 def test_report_displays_render(demo: dict[str, Any]) -> None:
-    from salesops_lib.reports import pipeline_forecast_display as display
+    from salesops_lib.analytics.forecasting.pipeline_views import pipeline_tables
+    from salesops_lib.reports.forecast import pipeline_display as display
+    from tests.forecast_reports import report_of
 
-    win: wm.WinModelResult = demo["inputs"].win
-    sentence = display.calibration_sentence(win)._repr_html_()
+    inputs: qf.QuarterInputs = demo["inputs"]
+    win: wm.WinModelResult = inputs.win
+    tables = pipeline_tables(qf.quarter_forecasts(inputs, n_draws=500))
+    report = report_of(tables, "dach", inputs.region_names, inputs.as_of)
+    sentence = display.calibration_note(report)._repr_html_()
     assert f"{win.brier_model:.3f}" in sentence and "better than the stage-only" in sentence
-    slips = display.slip_table(win).frame
+    slips = display.slip_table(report).frame
     assert slips["Pushes"].tolist() == ["0", "1", "2", "3+"]
-    assert display.reliability_chart(win)._repr_png_().startswith(b"\x89PNG")
-    forecast = qf.quarter_forecast(demo["inputs"], "dach", n_draws=500)
-    assert "DACH" in display.quarter_sentence(forecast)._repr_html_()
+    assert display.calibration_chart(report)._repr_png_().startswith(b"\x89PNG")
+    assert "DACH" in display.pipeline_summary(report)._repr_html_()

@@ -276,24 +276,31 @@ def test_notes_explain_the_method_and_a_missing_run_rate() -> None:
 
 
 def test_display_escapes_names_and_shows_the_numbers() -> None:
-    from salesops_lib.reports import pipeline_forecast_display as display
+    from salesops_lib.analytics.forecasting.pipeline_views import pipeline_tables
+    from salesops_lib.reports.forecast import pipeline_display as display
+    from tests.forecast_reports import report_of
 
-    data = dataclasses.replace(inputs(), region_names={"r1": "<b>R&D</b>", "r2": "Two"})
-    forecast = qf.quarter_forecast(data, "r1", n_draws=200)
-    sentence = display.quarter_sentence(forecast)._repr_html_()
+    names = {"r1": "<b>R&D</b>", "r2": "Two"}
+    data = dataclasses.replace(inputs(), region_names=names)
+    tables = pipeline_tables(qf.quarter_forecasts(data, n_draws=200))
+    report = report_of(tables, "r1", names, AS_OF)
+    sentence = display.pipeline_summary(report)._repr_html_()
     assert "&lt;b&gt;R&amp;D&lt;/b&gt;" in sentence and "<b>R&D" not in sentence
     assert "$830 (80% range" in sentence  # expected 150 + 200 + 480
     assert "208% of the $400 target" in sentence
-    table = display.quarter_table(forecast).frame.set_index("Measure")
+    table = display.pipeline_table(report).frame.set_index("Measure")
     assert table.loc["Commit", "Amount"] == "$250"
     assert table.loc["Best case", "Gap to target"] == "$50"
     assert table.loc["Expected", "% of quota ($300)"] == "277%"
-    deals = display.top_deals_table(forecast).frame
+    deals = display.pipeline_deals_table(report).frame
     assert deals["Opportunity"].tolist() == ["O3", "O1", "O2"]
     assert deals["Win probability"].tolist() == ["10%", "50%", "25%"]
-    components = display.components_table(forecast).frame
-    assert components["Region"].tolist() == ["r1", "r2", "all"]
-    assert display.reliability_chart(forecast.win)._repr_png_().startswith(b"\x89PNG")
+    # A regional report lists its own region only; the company report every region and all.
+    assert display.pipeline_components_table(report).frame["Region"].tolist() == ["<b>R&D</b>"]
+    company = report_of(tables, "all", names, AS_OF)
+    regions = display.pipeline_components_table(company).frame["Region"].tolist()
+    assert regions == ["<b>R&D</b>", "Two", "All regions"]
+    assert display.calibration_chart(report)._repr_png_().startswith(b"\x89PNG")
 
 
 def test_note_when_the_plan_misses_months_of_the_quarter() -> None:

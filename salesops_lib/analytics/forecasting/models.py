@@ -33,42 +33,35 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from salesops_lib.analytics.forecasting.metrics import (
-    bias,
-    interval_coverage,
-    mase,
-    relative_bias,
-    smape,
+from salesops_lib.analytics.forecasting.metrics import backtest_scores
+from salesops_lib.analytics.forecasting.model_choice import (
+    BASELINE,
+    ENSEMBLE,
+    ENSEMBLE_MEMBERS,
+    KINDS,
+    SIMPLICITY,
+    SeriesPlan,
+    check_arguments,
+    check_series,
+    choice_note,
+    forecast_models,
+    plan_groups,
+    rank_key,
+    series_plans,
 )
 from salesops_lib.core.errors import ParameterError
 from salesops_lib.core.frames import require_columns
 
-ENSEMBLE = "Ensemble"
-ENSEMBLE_MEMBERS = ("AutoETS", "AutoARIMA", "AutoTheta")
-BASELINE = "SeasonalNaive"
-INTERMITTENT_ZERO_SHARE = 0.3
-"""A series with at least this share of zero months is treated as intermittent."""
-SIMPLICITY = {
-    name: rank
-    for rank, name in enumerate(
-        (
-            "SeasonalNaive",
-            "Naive",
-            "RandomWalkWithDrift",
-            "CrostonOptimized",
-            "ADIDA",
-            "IMAPA",
-            "AutoETS",
-            "AutoTheta",
-            "AutoARIMA",
-            "Ensemble",
-        )
-    )
-}
-"""Tie-break order for model choice: a simpler model wins a tie on MASE."""
-KINDS = ("seasonal", "short", "intermittent", "constant", "untested")
-MIN_SHORT_TRAIN = 8
-"""Fewest training months at the first origin for a non-seasonal backtest (AutoETS needs 7)."""
+__all__ = [
+    "BASELINE",
+    "ENSEMBLE",
+    "KINDS",
+    "SIMPLICITY",
+    "Backtest",
+    "backtest",
+    "check_series",
+    "forecast",
+]
 
 
 @dataclass(frozen=True)
@@ -81,144 +74,13 @@ class Backtest:
         scores: One row per series x model: ``unique_id``, ``model``, ``mase`` (mean over
             origins), ``smape``, ``bias``, ``relative_bias``, ``coverage_80``, ``coverage_95``,
             ``n_points``, ``n_origins``.
-        chosen: One row per series: ``unique_id``, ``model``, ``series_kind``, ``method_note``.
+        chosen: One row per series: ``unique_id``, ``model``, ``series_kind``, ``method_note``,
+            ``scale_season`` (the season of its MASE scale: 12, or 1 for the month-before naive).
     """
 
     cv: pd.DataFrame
     scores: pd.DataFrame
     chosen: pd.DataFrame
-
-
-@dataclass(frozen=True)
-class _Plan:
-    """How one series is backtested: its kind, origin spacing and candidate models."""
-
-    kind: str
-    step_size: int
-    first_train: int
-    scale_season: int
-    models: tuple[str, ...]
-    conformal: bool
-
-
-def check_series(series: pd.DataFrame, where: str = "series") -> pd.DataFrame:
-    """Validate a long frame of monthly series and return a clean sorted copy.
-
-    Args:
-        series: Columns ``unique_id``, ``ds`` (first day of each month), ``y``.
-        where: Name of the frame for error messages.
-
-    Returns:
-        A new frame with ``unique_id`` as str, ``ds`` as Timestamp, ``y`` as float, sorted.
-
-    Raises:
-        ParameterError: Missing column, empty frame, unparsable or non-month-start date,
-            duplicate (unique_id, ds), missing month inside a series, NaN or infinite y.
-    """
-    require_columns(series, ["unique_id", "ds", "y"], where)
-    if series.empty:
-        raise ParameterError(f"{where}: no rows; pass at least one month of one series")
-    try:
-        ds = pd.to_datetime(series["ds"])
-    except (ValueError, TypeError) as exc:
-        raise ParameterError(f"{where}: column ds has a value that is not a date ({exc})") from exc
-    y = pd.to_numeric(series["y"], errors="coerce").astype(float)
-    frame = pd.DataFrame({"unique_id": series["unique_id"].astype(str), "ds": ds, "y": y})
-    not_month_start = frame[frame["ds"] != frame["ds"].dt.to_period("M").dt.to_timestamp()]
-    if not not_month_start.empty:
-        row = not_month_start.iloc[0]
-        raise ParameterError(
-            f"{where}: ds must be the first day of a month; series {row.unique_id!r} has "
-            f"{row.ds.date()} (map dates to their month start first)"
-        )
-    bad_y = frame[~np.isfinite(frame["y"])]
-    if not bad_y.empty:
-        row = bad_y.iloc[0]
-        raise ParameterError(
-            f"{where}: y is missing or not a finite number for series {row.unique_id!r} at "
-            f"{row.ds.date()} ({len(bad_y)} row(s)); fill months with no bookings with 0"
-        )
-    duplicated = frame[frame.duplicated(["unique_id", "ds"], keep=False)]
-    if not duplicated.empty:
-        row = duplicated.iloc[0]
-        raise ParameterError(
-            f"{where}: {len(duplicated)} rows repeat a (unique_id, ds) pair, e.g. series "
-            f"{row.unique_id!r} at {row.ds.date()}; sum or drop them so each month appears once"
-        )
-    frame = frame.sort_values(["unique_id", "ds"], ignore_index=True)
-    for series_id, rows in frame.groupby("unique_id", sort=False):
-        expected = pd.date_range(rows["ds"].iloc[0], rows["ds"].iloc[-1], freq="MS")
-        if len(expected) != len(rows):
-            missing = expected.difference(pd.DatetimeIndex(rows["ds"]))[0]
-            raise ParameterError(
-                f"{where}: series {series_id!r} has no row for {missing.date()}; series must "
-                "have one row per month with no gaps (fill months with no bookings with 0)"
-            )
-    return frame
-
-
-def _check_arguments(horizon: int, season_length: int, levels: Sequence[int]) -> None:
-    if horizon < 1:
-        raise ParameterError(f"horizon={horizon}: must be at least 1 month")
-    if season_length < 1:
-        raise ParameterError(f"season_length={season_length}: must be at least 1 (12 = yearly)")
-    if not levels or any(not 0 < level < 100 for level in levels):
-        raise ParameterError(f"levels={tuple(levels)}: each level must be between 1 and 99")
-
-
-def _step_size(length: int, horizon: int, n_origins: int, min_train: int) -> int | None:
-    """The largest origin spacing (at most the horizon) keeping ``min_train`` months at the first
-    origin, or None when even a spacing of one month does not fit."""
-    spare = length - horizon - min_train
-    if spare < n_origins - 1:
-        return None
-    if n_origins == 1:
-        return horizon
-    return max(1, min(horizon, spare // (n_origins - 1)))
-
-
-def _plan(values: np.ndarray, horizon: int, n_origins: int, season_length: int) -> _Plan:
-    """Pick the kind, origin spacing and candidate models of one series."""
-    length = len(values)
-
-    def layout(min_train: int) -> tuple[int, int] | None:
-        step = _step_size(length, horizon, n_origins, min_train)
-        if step is None:
-            return None
-        return step, length - horizon - step * (n_origins - 1)
-
-    def baseline(first_train: int) -> str:
-        return BASELINE if first_train > season_length else "Naive"
-
-    simple = layout(2)
-    if simple is None:
-        return _Plan("untested", 0, length, 1, ("Naive",), False)
-    if np.all(values == values[0]):
-        step, first = simple
-        base = baseline(first)
-        return _Plan(
-            "constant", step, first, season_length if base == BASELINE else 1, (base,), False
-        )
-    if np.mean(values == 0.0) >= INTERMITTENT_ZERO_SHARE:
-        conformal = layout(2 * horizon + 1)
-        step, first = conformal or simple
-        base = baseline(first)
-        models = (base, "CrostonOptimized", "ADIDA", "IMAPA")
-        scale = season_length if base == BASELINE else 1
-        return _Plan("intermittent", step, first, scale, models, conformal is not None)
-    seasonal = layout(2 * season_length) if season_length > 1 else None
-    if seasonal is not None:
-        step, first = seasonal
-        models = (BASELINE, *ENSEMBLE_MEMBERS, ENSEMBLE)
-        return _Plan("seasonal", step, first, season_length, models, False)
-    short = layout(MIN_SHORT_TRAIN)
-    if short is None:
-        return _Plan("untested", 0, length, 1, ("Naive",), False)
-    step, first = short
-    models = ("Naive", "RandomWalkWithDrift", "AutoETS")
-    if first > season_length > 1:
-        models = (BASELINE, *models)
-    return _Plan("short", step, first, 1, models, False)
 
 
 def _model_objects(
@@ -277,27 +139,9 @@ def _to_long(wide: pd.DataFrame, models: Sequence[str], levels: Sequence[int]) -
     return frame
 
 
-def _plans(
-    clean: pd.DataFrame, horizon: int, n_origins: int, season_length: int
-) -> dict[str, _Plan]:
-    return {
-        series_id: _plan(rows["y"].to_numpy(), horizon, n_origins, season_length)
-        for series_id, rows in clean.groupby("unique_id", sort=True)
-    }
-
-
-def _groups(plans: dict[str, _Plan]) -> dict[tuple[Any, ...], list[str]]:
-    """Series that share kind, spacing and model set, so statsforecast fits them in one call."""
-    groups: dict[tuple[Any, ...], list[str]] = {}
-    for series_id, plan in plans.items():
-        key = (plan.kind, plan.step_size, plan.models, plan.conformal)
-        groups.setdefault(key, []).append(series_id)
-    return groups
-
-
 def _cross_validate(
     clean: pd.DataFrame,
-    plans: dict[str, _Plan],
+    plans: dict[str, SeriesPlan],
     horizon: int,
     n_origins: int,
     season_length: int,
@@ -307,7 +151,7 @@ def _cross_validate(
     from statsforecast import StatsForecast
 
     frames = []
-    for (kind, step, models, conformal), ids in _groups(plans).items():
+    for (kind, step, models, conformal), ids in plan_groups(plans).items():
         if kind == "untested":
             continue
         engine = StatsForecast(
@@ -332,96 +176,21 @@ def _cross_validate(
 
 
 def _score(
-    cv: pd.DataFrame, clean: pd.DataFrame, plans: dict[str, _Plan], levels: Sequence[int]
+    cv: pd.DataFrame, clean: pd.DataFrame, plans: dict[str, SeriesPlan], levels: Sequence[int]
 ) -> pd.DataFrame:
-    """MASE per origin (scaled on that origin's training window), then pooled metrics."""
+    """Score every series x model with :func:`~.metrics.backtest_scores` (the one MASE loop)."""
     history = {sid: rows.set_index("ds")["y"] for sid, rows in clean.groupby("unique_id")}
-    records = []
-    for (series_id, model), rows in cv.groupby(["unique_id", "model"], sort=True):
-        plan = plans[series_id]
-        per_origin = [
-            mase(
-                part["y"].to_numpy(),
-                part["point"].to_numpy(),
-                history[series_id].loc[:cutoff].to_numpy(),
-                plan.scale_season,
-            )
-            for cutoff, part in rows.groupby("cutoff", sort=True)
-        ]
-        actual, point = rows["y"].to_numpy(), rows["point"].to_numpy()
-        record = {
+    records = [
+        {
             "unique_id": series_id,
             "model": model,
-            "mase": float(np.mean(per_origin)),
-            "smape": smape(actual, point),
-            "bias": bias(actual, point),
-            "relative_bias": relative_bias(actual, point),
+            **backtest_scores(rows, history[series_id], plans[series_id].scale_season, levels),
         }
-        for level in levels:
-            lower, upper = rows[f"lo_{level}"].to_numpy(), rows[f"hi_{level}"].to_numpy()
-            covered = np.nan
-            if np.isfinite(lower).all() and np.isfinite(upper).all():
-                covered = interval_coverage(actual, lower, upper)
-            record[f"coverage_{level}"] = covered
-        record["n_points"] = len(rows)
-        record["n_origins"] = len(per_origin)
-        records.append(record)
+        for (series_id, model), rows in cv.groupby(["unique_id", "model"], sort=True)
+    ]
     coverage = [f"coverage_{level}" for level in levels]
     columns = ["unique_id", "model", "mase", "smape", "bias", "relative_bias", *coverage]
     return pd.DataFrame(records, columns=[*columns, "n_points", "n_origins"])
-
-
-def _rank_key(model: str, mean_mase: float) -> tuple[float, int]:
-    # MASE is NaN only when both the errors and the scale are zero: a perfect forecast.
-    return (0.0 if np.isnan(mean_mase) else round(mean_mase, 9), SIMPLICITY.get(model, 99))
-
-
-def _note(
-    plan: _Plan, length: int, values: np.ndarray, scores: pd.DataFrame, chosen: str, n_origins: int
-) -> str:
-    """One plain-English sentence saying how a series was forecast and why."""
-    if plan.kind == "untested":
-        return (
-            f"Only {length} months of history: too short to backtest, so the forecast repeats "
-            "the last month (naive) and is not backtested."
-        )
-    if plan.kind == "constant":
-        return (
-            f"Every one of the {length} months has the same value ({values[0]:,.0f}), so the "
-            "forecast repeats it with zero-width ranges."
-        )
-    mase_of = scores.set_index("model")["mase"]
-    origins = f"{n_origins}-origin backtest"
-    if plan.kind == "intermittent":
-        ranges = (
-            "ranges are conformal (from past forecast errors)"
-            if plan.conformal
-            else "history is too short for conformal ranges, so none are shown"
-        )
-        return (
-            f"{np.mean(values == 0.0):.0%} of months are zero, so intermittent-demand methods "
-            f"(Croston, ADIDA, IMAPA) were compared in a {origins}; {chosen} was chosen "
-            f"(MASE {mase_of[chosen]:.2f}); {ranges}."
-        )
-    if plan.kind == "short":
-        return (
-            f"Only {length} months of history (under two seasons plus the horizon), so "
-            f"non-seasonal methods were compared in a {origins} with MASE scaled by the "
-            f"month-to-month naive error; {chosen} was chosen (MASE {mase_of[chosen]:.2f})."
-        )
-    compared = (
-        f"{length} months of history: seasonal naive, ETS, ARIMA, Theta and their ensemble were "
-        f"compared in a {origins}"
-    )
-    if chosen == BASELINE:
-        return (
-            f"{compared}; no model beat seasonal naive (repeating last year, MASE "
-            f"{mase_of[chosen]:.2f}), so it is used."
-        )
-    return (
-        f"{compared}; {chosen} was chosen (MASE {mase_of[chosen]:.2f} against seasonal naive "
-        f"{mase_of[BASELINE]:.2f})."
-    )
 
 
 def backtest(
@@ -454,11 +223,11 @@ def backtest(
     Raises:
         ParameterError: Bad series or arguments.
     """
-    _check_arguments(horizon, season_length, levels)
+    check_arguments(horizon, season_length, levels)
     if n_origins < 1:
         raise ParameterError(f"n_origins={n_origins}: must be at least 1")
     clean = check_series(series)
-    plans = _plans(clean, horizon, n_origins, season_length)
+    plans = series_plans(clean, horizon, n_origins, season_length)
     cv = _cross_validate(clean, plans, horizon, n_origins, season_length, levels, n_jobs)
     scores = _score(cv, clean, plans, levels)
     chosen = []
@@ -468,11 +237,17 @@ def backtest(
         if own.empty:
             model = plan.models[0]
         else:
-            ranked = sorted(own.itertuples(), key=lambda r: _rank_key(r.model, r.mase))
+            ranked = sorted(own.itertuples(), key=lambda r: rank_key(r.model, r.mase))
             model = ranked[0].model
-        note = _note(plan, len(values), values, own, model, n_origins)
+        note = choice_note(plan, len(values), values, own, model, n_origins)
         chosen.append(
-            {"unique_id": series_id, "model": model, "series_kind": plan.kind, "method_note": note}
+            {
+                "unique_id": series_id,
+                "model": model,
+                "series_kind": plan.kind,
+                "method_note": note,
+                "scale_season": plan.scale_season,
+            }
         )
     return Backtest(cv=cv, scores=scores, chosen=pd.DataFrame(chosen))
 
@@ -507,7 +282,7 @@ def forecast(
     """
     from statsforecast import StatsForecast
 
-    _check_arguments(horizon, season_length, levels)
+    check_arguments(horizon, season_length, levels)
     require_columns(chosen, ["unique_id", "model", "series_kind"], "forecast chosen")
     clean = check_series(series)
     kinds = dict(zip(chosen["unique_id"].astype(str), chosen["series_kind"], strict=True))
@@ -519,7 +294,7 @@ def forecast(
         )
     groups: dict[tuple[Any, ...], list[str]] = {}
     for series_id, rows in clean.groupby("unique_id", sort=True):
-        models = _forecast_models(kinds[series_id], len(rows), horizon, season_length)
+        models = forecast_models(kinds[series_id], len(rows), horizon, season_length)
         conformal = kinds[series_id] == "intermittent" and len(rows) >= 2 * horizon + 1
         groups.setdefault((kinds[series_id], models, conformal), []).append(series_id)
     frames = []
@@ -543,17 +318,3 @@ def forecast(
     bounds = [f"{side}_{level}" for level in levels for side in ("lo", "hi")]
     columns = ["unique_id", "ds", "model", "point", *bounds, "is_chosen"]
     return result[columns].sort_values(["unique_id", "model", "ds"], ignore_index=True)
-
-
-def _forecast_models(kind: str, length: int, horizon: int, season_length: int) -> tuple[str, ...]:
-    """Candidate models for a final forecast of one series of the given kind and length."""
-    if kind not in KINDS:
-        raise ParameterError(f"forecast chosen: series_kind {kind!r} is not one of {KINDS}")
-    baseline = (BASELINE,) if length > season_length else ()
-    if kind == "seasonal":
-        return (BASELINE, *ENSEMBLE_MEMBERS, ENSEMBLE)
-    if kind == "short":
-        return (*baseline, "Naive", "RandomWalkWithDrift", "AutoETS")
-    if kind == "intermittent":
-        return (*baseline, "Naive", "CrostonOptimized", "ADIDA", "IMAPA")
-    return (*baseline, "Naive")
