@@ -32,6 +32,7 @@ import pytest
 from sklearn.metrics import adjusted_rand_score
 
 from salesops_lib.analytics.segmentation import clusters
+from salesops_lib.analytics.segmentation import features as feature_module
 from salesops_lib.core.errors import ParameterError
 
 AS_OF = "2025-12-31"
@@ -46,14 +47,14 @@ def _book() -> pd.DataFrame:
         ("B", "O4", "2026-01-05", 999.0, 0.5, "Training"),
         ("C", "O5", "2023-06-01", 80.0, 0.05, "Hardware"),
     ]
-    frame = pd.DataFrame(rows, columns=list(clusters.BOOKING_COLUMNS))
+    frame = pd.DataFrame(rows, columns=list(feature_module.BOOKING_COLUMNS))
     return frame.assign(order_date=pd.to_datetime(frame["order_date"]))
 
 
 def test_account_features_match_the_worked_values() -> None:
-    features = clusters.account_features(_book(), AS_OF).set_index("account_id")
+    features = feature_module.account_features(_book(), AS_OF).set_index("account_id")
     assert list(features.columns) == [
-        *clusters.BASE_FEATURES, "share_Hardware", "share_Software", "share_Subscriptions",
+        *feature_module.BASE_FEATURES, "share_Hardware", "share_Software", "share_Subscriptions",
     ]  # fmt: skip
     expected = {
         "A": [30, 2, 600, 578, 0.2, 1 / 3, 2 / 3, 1 / 3, 0],
@@ -67,7 +68,7 @@ def test_account_features_match_the_worked_values() -> None:
 def test_account_features_do_not_change_the_input() -> None:
     book = _book()
     copy = book.copy()
-    clusters.account_features(book, AS_OF)
+    feature_module.account_features(book, AS_OF)
     pd.testing.assert_frame_equal(book, copy)
 
 
@@ -81,13 +82,13 @@ def test_revenue_windows_edges() -> None:
             "amount": [1.0, 10.0, 100.0, 1000.0],
         }
     )
-    windows = clusters.revenue_windows(frame, AS_OF)
+    windows = feature_module.revenue_windows(frame, AS_OF)
     assert windows.to_dict("records") == [{"account_id": "X", "last_12m": 1.0, "prior_12m": 110.0}]
 
 
 def test_scale_features_logs_the_skewed_columns_and_standardises() -> None:
-    features = clusters.account_features(_book(), AS_OF)
-    scaled = clusters.scale_features(features)
+    features = feature_module.account_features(_book(), AS_OF)
+    scaled = feature_module.scale_features(features)
     recency = np.log1p(np.array([30.0, 0.0, 944.0]))
     expected_recency = (recency - recency.mean()) / recency.std()
     np.testing.assert_allclose(scaled["recency_days"], expected_recency)
@@ -173,4 +174,4 @@ def test_bad_n_clusters_is_refused(bad: object) -> None:
 
 def test_missing_column_is_named() -> None:
     with pytest.raises(ParameterError, match="product_family"):
-        clusters.account_features(_book().drop(columns=["product_family"]), AS_OF)
+        feature_module.account_features(_book().drop(columns=["product_family"]), AS_OF)

@@ -23,12 +23,12 @@ import pandas as pd
 import pytest
 from scipy.integrate import quad
 
-from salesops_lib.analytics.segmentation import clv
+from salesops_lib.analytics.segmentation import clv, clv_models
 from salesops_lib.core.errors import ParameterError
 
 CDNOW = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "cdnow"
-PUBLISHED_BGNBD = clv.BGNBDParams(r=0.243, alpha=4.414, a=0.793, b=2.426)
-PUBLISHED_GG = clv.GammaGammaParams(p=6.25, q=3.74, gamma=15.44)
+PUBLISHED_BGNBD = clv_models.BGNBDParams(r=0.243, alpha=4.414, a=0.793, b=2.426)
+PUBLISHED_GG = clv_models.GammaGammaParams(p=6.25, q=3.74, gamma=15.44)
 
 
 @pytest.fixture(scope="module")
@@ -52,7 +52,7 @@ def sample_orders() -> pd.DataFrame:
 
 
 def integrated_posterior(
-    params: clv.BGNBDParams, x: int, t_x: float, T: float, t: float
+    params: clv_models.BGNBDParams, x: int, t_x: float, T: float, t: float
 ) -> tuple[float, float]:
     """(E[Y(t) | x, t_x, T], P(alive)) by integrating the individual-level model over the priors.
 
@@ -90,17 +90,17 @@ def integrated_posterior(
 
 def test_bgnbd_fit_reproduces_published_parameters(published_summary: pd.DataFrame) -> None:
     s = published_summary
-    fitted = clv.fit_bgnbd(s["x"], s["t_x"], s["T"])
+    fitted = clv_models.fit_bgnbd(s["x"], s["t_x"], s["T"])
     for name in ("r", "alpha", "a", "b"):
         assert getattr(fitted, name) == pytest.approx(getattr(PUBLISHED_BGNBD, name), rel=0.02)
-    published_ll = clv.bgnbd_log_likelihood(PUBLISHED_BGNBD, s["x"], s["t_x"], s["T"]).sum()
+    published_ll = clv_models.bgnbd_log_likelihood(PUBLISHED_BGNBD, s["x"], s["t_x"], s["T"]).sum()
     assert published_ll == pytest.approx(-9582.4, abs=0.5)
-    fitted_ll = clv.bgnbd_log_likelihood(fitted, s["x"], s["t_x"], s["T"]).sum()
+    fitted_ll = clv_models.bgnbd_log_likelihood(fitted, s["x"], s["t_x"], s["T"]).sum()
     assert fitted_ll >= published_ll  # the optimum is at least as good as the rounded estimate
 
 
 def test_gamma_gamma_fit_reproduces_published_parameters(published_summary: pd.DataFrame) -> None:
-    fitted = clv.fit_gamma_gamma(published_summary["x"], published_summary["zbar"])
+    fitted = clv_models.fit_gamma_gamma(published_summary["x"], published_summary["zbar"])
     assert fitted.p == pytest.approx(PUBLISHED_GG.p, rel=0.02)
     assert fitted.q == pytest.approx(PUBLISHED_GG.q, rel=0.02)
     assert fitted.gamma == pytest.approx(PUBLISHED_GG.gamma, rel=0.02)
@@ -109,9 +109,9 @@ def test_gamma_gamma_fit_reproduces_published_parameters(published_summary: pd.D
 def test_expected_purchases_match_the_published_example_by_integration() -> None:
     integrated, alive = integrated_posterior(PUBLISHED_BGNBD, x=2, t_x=30.43, T=38.86, t=39)
     assert integrated == pytest.approx(1.226, abs=0.001)  # the figure in the literature
-    closed_form = clv.expected_purchases(PUBLISHED_BGNBD, 39, [2], [30.43], [38.86])[0]
+    closed_form = clv_models.expected_purchases(PUBLISHED_BGNBD, 39, [2], [30.43], [38.86])[0]
     assert closed_form == pytest.approx(integrated, rel=1e-6)
-    assert clv.probability_alive(PUBLISHED_BGNBD, [2], [30.43], [38.86])[0] == pytest.approx(
+    assert clv_models.probability_alive(PUBLISHED_BGNBD, [2], [30.43], [38.86])[0] == pytest.approx(
         alive, rel=1e-6
     )
 
@@ -140,16 +140,16 @@ def test_expected_purchases_other_histories_by_integration(
         integrated = quad(future, 0, 1, **weight)[0] / quad(lambda p: 1.0, 0, 1, **weight)[0]
     else:
         integrated, _ = integrated_posterior(PUBLISHED_BGNBD, x, t_x, T, t)
-    closed_form = clv.expected_purchases(PUBLISHED_BGNBD, t, [x], [t_x], [T])[0]
+    closed_form = clv_models.expected_purchases(PUBLISHED_BGNBD, t, [x], [t_x], [T])[0]
     assert closed_form == pytest.approx(integrated, rel=1e-6)
 
 
 def test_fitted_predictions_match_published_parameters(published_summary: pd.DataFrame) -> None:
     s = published_summary
-    fitted = clv.fit_bgnbd(s["x"], s["t_x"], s["T"])
+    fitted = clv_models.fit_bgnbd(s["x"], s["t_x"], s["T"])
     few = s[s["ID"].isin([1, 2, 3, 100, 1000, 1516, 2357])]
-    ours = clv.expected_purchases(fitted, 39, few["x"], few["t_x"], few["T"])
-    published = clv.expected_purchases(PUBLISHED_BGNBD, 39, few["x"], few["t_x"], few["T"])
+    ours = clv_models.expected_purchases(fitted, 39, few["x"], few["t_x"], few["T"])
+    published = clv_models.expected_purchases(PUBLISHED_BGNBD, 39, few["x"], few["t_x"], few["T"])
     assert ours == pytest.approx(published, rel=0.02)
 
 
@@ -190,35 +190,39 @@ def test_summary_from_orders_on_a_hand_made_book() -> None:
 
 def test_expected_average_spend_by_hand() -> None:
     # (gamma + x zbar) p / (p x + q - 1) and, for x = 0, the population mean p gamma / (q - 1).
-    spend = clv.expected_average_spend(PUBLISHED_GG, [2, 0], [22.35, 0.0])
+    spend = clv_models.expected_average_spend(PUBLISHED_GG, [2, 0], [22.35, 0.0])
     assert spend[0] == pytest.approx((15.44 + 2 * 22.35) * 6.25 / (6.25 * 2 + 3.74 - 1))
     assert spend[1] == pytest.approx(6.25 * 15.44 / 2.74)
 
 
 def test_customer_lifetime_value_discounting() -> None:
     args = (PUBLISHED_BGNBD, PUBLISHED_GG, [2], [30.43], [38.86], [22.35])
-    weeks = 12 * clv.WEEKS_PER_MONTH
-    purchases = clv.expected_purchases(PUBLISHED_BGNBD, weeks, [2], [30.43], [38.86])[0]
-    spend = clv.expected_average_spend(PUBLISHED_GG, [2], [22.35])[0]
-    undiscounted = clv.customer_lifetime_value(*args, months=12, monthly_discount_rate=0.0)[0]
+    weeks = 12 * clv_models.WEEKS_PER_MONTH
+    purchases = clv_models.expected_purchases(PUBLISHED_BGNBD, weeks, [2], [30.43], [38.86])[0]
+    spend = clv_models.expected_average_spend(PUBLISHED_GG, [2], [22.35])[0]
+    undiscounted = clv_models.customer_lifetime_value(*args, months=12, monthly_discount_rate=0.0)[
+        0
+    ]
     assert undiscounted == pytest.approx(purchases * spend)
-    discounted = clv.customer_lifetime_value(*args, months=12, monthly_discount_rate=0.01)[0]
+    discounted = clv_models.customer_lifetime_value(*args, months=12, monthly_discount_rate=0.01)[0]
     # Every month's value is divided by between 1.01 and 1.01**12.
     assert undiscounted / 1.01**12 < discounted < undiscounted / 1.01
-    one_month = clv.customer_lifetime_value(*args, months=1, monthly_discount_rate=0.01)[0]
-    first = clv.expected_purchases(PUBLISHED_BGNBD, clv.WEEKS_PER_MONTH, [2], [30.43], [38.86])[0]
+    one_month = clv_models.customer_lifetime_value(*args, months=1, monthly_discount_rate=0.01)[0]
+    first = clv_models.expected_purchases(
+        PUBLISHED_BGNBD, clv_models.WEEKS_PER_MONTH, [2], [30.43], [38.86]
+    )[0]
     assert one_month == pytest.approx(first * spend / 1.01)
 
 
 def test_bad_model_inputs_are_rejected() -> None:
     with pytest.raises(ParameterError, match=r"position 1 .*t_x must satisfy 0 <= t_x <= T"):
-        clv.fit_bgnbd([1, 2], [1.0, 5.0], [3.0, 4.0])
+        clv_models.fit_bgnbd([1, 2], [1.0, 5.0], [3.0, 4.0])
     with pytest.raises(ParameterError, match="x must be a whole number"):
-        clv.probability_alive(PUBLISHED_BGNBD, [1.5], [1.0], [3.0])
+        clv_models.probability_alive(PUBLISHED_BGNBD, [1.5], [1.0], [3.0])
     with pytest.raises(ParameterError, match="one value per customer"):
-        clv.expected_purchases(PUBLISHED_BGNBD, 10, [1, 2], [1.0], [3.0])
+        clv_models.expected_purchases(PUBLISHED_BGNBD, 10, [1, 2], [1.0], [3.0])
     with pytest.raises(ParameterError, match="monthly_discount_rate"):
-        clv.customer_lifetime_value(
+        clv_models.customer_lifetime_value(
             PUBLISHED_BGNBD, PUBLISHED_GG, [1], [1.0], [3.0], [5.0], 12, 1.5
         )
     with pytest.raises(ParameterError, match="period 'M'"):

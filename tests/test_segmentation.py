@@ -1,4 +1,4 @@
-"""Segmentation report helpers on hand-made tables: action lists, migrations, parameters, CLV."""
+"""Segmentation on hand-made tables: action lists, migrations, parameters, CLV fallbacks, words."""
 
 from __future__ import annotations
 
@@ -9,9 +9,14 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from salesops_lib.analytics.segmentation.migration import segment_migration
+from salesops_lib.analytics.segmentation.actions import action_lists, grow_list, save_list
+from salesops_lib.analytics.segmentation.clv import fit_clv
+from salesops_lib.analytics.segmentation.migration import biggest_moves, segment_migration
+from salesops_lib.analytics.segmentation.scope import segment_scope
 from salesops_lib.core.errors import ParameterError
 from salesops_lib.reports import segmentation
+from salesops_lib.reports.base import ReportContext
+from salesops_lib.reports.segmentation import summary
 
 
 def _customers() -> pd.DataFrame:
@@ -39,22 +44,22 @@ def _customers() -> pd.DataFrame:
 
 
 def test_save_list_holds_high_value_customers_in_risk_segments() -> None:
-    save = segmentation.save_list(_customers())
+    save = save_list(_customers())
     # A1 at stake max(100, 900) = 900, A2 max(700, 50) = 700.
     assert list(save["account_id"]) == ["A1", "A2"]
     assert list(save["revenue_at_stake"]) == [900.0, 700.0]
 
 
 def test_grow_list_holds_active_customers_with_rising_revenue() -> None:
-    grow = segmentation.grow_list(_customers())
+    grow = grow_list(_customers())
     assert list(grow["account_id"]) == ["A5", "A6"]
     assert list(grow["revenue_change"]) == [500.0, 300.0]
 
 
 def test_action_lists_keep_the_top_per_rep_and_list() -> None:
     customers = _customers()
-    save, grow = segmentation.save_list(customers), segmentation.grow_list(customers)
-    actions = segmentation.action_lists(save, grow, per_rep=1)
+    save, grow = save_list(customers), grow_list(customers)
+    actions = action_lists(save, grow, per_rep=1)
     got = list(zip(actions["rep_name"], actions["action"], actions["account_id"], strict=True))
     assert got == [("Ann", "Save", "A1"), ("Ann", "Grow", "A6"), ("Bob", "Grow", "A5")]
     assert list(actions["key_number"]) == [900.0, 300.0, 500.0]
@@ -75,16 +80,14 @@ def test_biggest_migrations_rank_moves_by_revenue() -> None:
             "monetary": [100.0, 50.0, 600.0, 12.0, 7.0],
         }
     )
-    moves = segmentation.biggest_migrations(segment_migration(before, after), count=5)
+    moves = biggest_moves(segment_migration(before, after), count=5)
     # Loyal -> At risk: a + b = 150 (2 customers); Champions -> Loyal: d = 10. c stayed;
     # e left (Gone) and f is new: neither counts as a move between segments.
     assert moves.to_dict("records") == [
         {"segment_before": "Loyal", "segment_after": "At risk", "customers": 2, "revenue": 150.0},
         {"segment_before": "Champions", "segment_after": "Loyal", "customers": 1, "revenue": 10.0},
     ]
-    sentence = segmentation.migration_sentence(
-        segment_migration(before, after), dt.date(2025, 1, 6)
-    )
+    sentence = summary.migration_sentence(segment_migration(before, after), dt.date(2025, 1, 6))
     assert sentence == (
         "Since 06 Jan 2025 the biggest moves were Loyal to At risk (2 customers, $150) and "
         "Champions to Loyal (1 customer, $10)."
@@ -92,7 +95,7 @@ def test_biggest_migrations_rank_moves_by_revenue() -> None:
 
 
 def test_migration_sentence_without_an_earlier_snapshot() -> None:
-    assert "no earlier snapshot" in segmentation.migration_sentence(None, None)
+    assert "no earlier snapshot" in summary.migration_sentence(None, None)
 
 
 def _fake_snapshots(folder: Path, dates: list[str]) -> Path:
@@ -128,10 +131,10 @@ def test_clv_falls_back_on_a_small_order_book() -> None:
             "amount": [10.0, 20.0, 30.0],
         }
     )
-    outcome = segmentation.fit_clv(book, dt.date(2025, 6, 30))
+    outcome = fit_clv(book, dt.date(2025, 6, 30))
     assert outcome.table is None and outcome.bgnbd is None
     assert outcome.note.startswith("Only 2 customer(s), 1 with repeat purchases")
-    assert segmentation.clv_sentence(outcome) == outcome.note
+    assert summary.clv_sentence(outcome) == outcome.note
 
 
 def test_segment_sentence_names_the_top_segments_by_revenue() -> None:
@@ -144,7 +147,7 @@ def test_segment_sentence_names_the_top_segments_by_revenue() -> None:
             "revenue_share": [0.6, 0.3, 0.1, 0.0],
         }
     )
-    text = segmentation.segment_sentence(segments, "UK & Ireland", dt.date(2025, 1, 6))
+    text = summary.segment_sentence(segments, "UK & Ireland", dt.date(2025, 1, 6))
     assert text == (
         "UK & Ireland has 10 customers with orders up to 06 Jan 2025; by revenue, Champions "
         "(2 customers, 20%) hold 60%; Loyal (3 customers, 30%) hold 30%; Lost (5 customers, "
@@ -164,20 +167,21 @@ def test_a_region_without_orders_gives_a_report_that_says_so() -> None:
             "product_family": pd.Series([], dtype=object),
         }
     )
-    data = segmentation.SegmentationData(
+    context = ReportContext(
         region="r1",
         region_name="Empty <Region>",
         as_of=dt.date(2025, 1, 6),
         snapshot_id="2025-01-06",
         snapshot_checksum="x",
-        compare_to=None,
-        bookings=empty,
-        previous_bookings=None,
-        accounts=pd.DataFrame(columns=["account_id", "account_name", "owner_rep_id"]),
-        reps=pd.DataFrame(columns=["rep_id", "rep_name"]),
-        n_clusters=0,
+        region_ids=("r1",),
     )
-    report = segmentation.build_report(data)
+    result = segment_scope("r1", empty, context.as_of)
+    report = segmentation.report_from_result(
+        context,
+        result,
+        pd.DataFrame(columns=["account_id", "account_name", "owner_rep_id"]),
+        pd.DataFrame(columns=["rep_id", "rep_name"]),
+    )
     sentences = segmentation.summary_sentences(report)
     assert sentences[0] == "Empty <Region> has no customers with orders up to 06 Jan 2025."
     assert sentences[3] == "No orders, so no lifetime value."

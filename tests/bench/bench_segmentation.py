@@ -55,13 +55,10 @@ def synthetic_order_book(customers: int, seed: int = 0) -> pd.DataFrame:
 
 def run_one(customers: int) -> dict[str, Any]:
     """Time each step on one order book; return seconds per step and peak RSS."""
-    from salesops_lib.analytics.segmentation import clusters
-    from salesops_lib.analytics.segmentation.clv import (
-        clv_table,
-        fit_bgnbd,
-        fit_gamma_gamma,
-        summary_from_orders,
-    )
+    from salesops_lib.analytics.segmentation.clusters import cluster_accounts
+    from salesops_lib.analytics.segmentation.clv import clv_table, summary_from_orders
+    from salesops_lib.analytics.segmentation.clv_models import fit_bgnbd, fit_gamma_gamma
+    from salesops_lib.analytics.segmentation.features import account_features
     from salesops_lib.analytics.segmentation.rfm import rfm_table
 
     start = time.perf_counter()
@@ -75,8 +72,8 @@ def run_one(customers: int) -> dict[str, Any]:
         return result
 
     step("rfm_s", lambda: rfm_table(book, AS_OF))
-    features = step("features_s", lambda: clusters.account_features(book, AS_OF))
-    found = step("clusters_s", lambda: clusters.cluster_accounts(features))
+    features = step("features_s", lambda: account_features(book, AS_OF))
+    found = step("clusters_s", lambda: cluster_accounts(features))
     summary = step("clv_summary_s", lambda: summary_from_orders(book, AS_OF))
     params = step(
         "clv_fit_s",

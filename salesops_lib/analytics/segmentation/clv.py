@@ -1,25 +1,17 @@
-"""Customer lifetime value: the BG/NBD purchase model and the Gamma-Gamma spend model.
+"""Customer lifetime value: one definition, from the order book to CLV per customer.
 
-The published likelihoods, fitted by maximum likelihood with :func:`scipy.optimize.minimize`:
+:func:`fit_clv` is the metric every report, the analytics store and an analyst use:
 
-* **BG/NBD** (Fader, Hardie & Lee 2005, "Counting your customers the easy way", Marketing
-  Science 24(2)): while alive a customer buys at Poisson rate lambda ~ Gamma(r, alpha); after
-  each purchase they drop out with probability p ~ Beta(a, b). A customer is summarised by x
-  (repeat purchases), t_x (time of the last purchase) and T (time since the first purchase), all
-  measured from the first purchase.
-* **Gamma-Gamma** (Fader & Hardie 2013, "The Gamma-Gamma model of monetary value"): a
-  customer's spend per transaction is Gamma(p, nu) with nu ~ Gamma(q, gamma); fitted on
-  customers with at least one repeat purchase on zbar, the mean spend of their repeat purchases.
-
-Numerics: log-likelihoods use :func:`scipy.special.gammaln` / :func:`betaln` and
-:func:`numpy.logaddexp`; parameters are optimised on the log scale from the fixed start values
-(all 1.0), so a fit is deterministic. :func:`expected_purchases` uses the closed form with
-:func:`scipy.special.hyp2f1` (equation 10 of the paper); it is valid for any a > 0 (the paper's
-own CDNOW fit has a < 1).
-
-Time unit: the models are unit-free; :func:`summary_from_orders` gives times in weeks by default
-(the published CDNOW convention) and :func:`customer_lifetime_value` converts months to that
-unit with ``periods_per_month`` (default :data:`WEEKS_PER_MONTH`).
+* **Who**: every customer (account) with an order up to the as-of date; a *transaction* is a
+  customer's purchase day (:func:`summary_from_orders`).
+* **Window**: the whole order book up to the as-of date is the calibration period, in weeks.
+* **Models**: BG/NBD (repeat purchasing) and Gamma-Gamma (spend per purchase), fitted by maximum
+  likelihood (:mod:`salesops_lib.analytics.segmentation.clv_models`).
+* **Value**: expected spend over the next :data:`CLV_MONTHS` months, discounted at
+  :data:`MONTHLY_DISCOUNT_RATE` a month (:func:`clv_table`).
+* **Fallbacks**: with fewer than :data:`MIN_CLV_CUSTOMERS` customers or
+  :data:`MIN_REPEAT_CUSTOMERS` repeat buyers, or when a fit fails (no convergence, no finite
+  mean spend), there is no CLV and the outcome's ``note`` says why.
 """
 
 from __future__ import annotations
@@ -27,350 +19,98 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-import numpy as np
-import numpy.typing as npt
 import pandas as pd
-from scipy.optimize import minimize
-from scipy.special import betaln, expit, gammaln, hyp2f1
 
+from salesops_lib.analytics.segmentation.clv_models import (
+    WEEKS_PER_MONTH,
+    BGNBDParams,
+    GammaGammaParams,
+    customer_lifetime_value,
+    expected_average_spend,
+    expected_purchases,
+    fit_bgnbd,
+    fit_gamma_gamma,
+    probability_alive,
+)
 from salesops_lib.analytics.segmentation.rfm import as_of_timestamp, check_order_book
 from salesops_lib.core.errors import ParameterError
-
-WEEKS_PER_MONTH: float = 365.25 / 12 / 7
-"""Average weeks in a calendar month (about 4.348)."""
 
 PERIOD_DAYS: dict[str, int] = {"D": 1, "W": 7}
 """Length in days of the time units :func:`summary_from_orders` accepts."""
 
-ArrayLike = npt.ArrayLike
-FloatArray = npt.NDArray[np.float64]
+CLV_MONTHS = 12
+"""Horizon of the CLV, in months."""
+
+MONTHLY_DISCOUNT_RATE = 0.01
+"""Monthly discount rate of the CLV (about 12.7% a year)."""
+
+MIN_CLV_CUSTOMERS = 30
+"""Fewer customers than this get no CLV."""
+
+MIN_REPEAT_CUSTOMERS = 10
+"""Fewer customers with a repeat purchase than this get no CLV."""
 
 
 @dataclass(frozen=True)
-class BGNBDParams:
-    """BG/NBD parameters: purchase rate ~ Gamma(r, alpha), dropout probability ~ Beta(a, b)."""
+class ClvOutcome:
+    """The lifetime-value fit of one order book, or why there is none.
 
-    r: float
-    alpha: float
-    a: float
-    b: float
+    Attributes:
+        table: One row per customer: :func:`summary_from_orders` columns plus
+            probability_alive, expected_purchases, expected_average_spend and clv (expected
+            spend over the next :data:`CLV_MONTHS` months); None when there is no CLV.
+        bgnbd: Fitted BG/NBD parameters, or None.
+        gamma_gamma: Fitted Gamma-Gamma parameters, or None.
+        customers: Customers with an order up to the as-of date.
+        repeat_customers: Those with at least one repeat purchase day.
+        note: Why CLV is missing ("" when it is there).
+    """
 
-
-@dataclass(frozen=True)
-class GammaGammaParams:
-    """Gamma-Gamma parameters: spend ~ Gamma(p, nu) per customer, nu ~ Gamma(q, gamma)."""
-
-    p: float
-    q: float
-    gamma: float
-
-
-# --- input checks ----------------------------------------------------------------------------
-
-
-def _as_array(values: ArrayLike, name: str) -> FloatArray:
-    array = np.asarray(values, dtype=float)
-    if array.ndim > 1 or not np.isfinite(array).all():
-        raise ParameterError(f"{name} must be a 1-d array of finite numbers (no NaN or inf)")
-    return np.atleast_1d(array)
+    table: pd.DataFrame | None
+    bgnbd: BGNBDParams | None
+    gamma_gamma: GammaGammaParams | None
+    customers: int
+    repeat_customers: int
+    note: str
 
 
-def _customers(x: ArrayLike, t_x: ArrayLike, T: ArrayLike) -> tuple[FloatArray, ...]:
-    """Check and return x, t_x, T as float arrays of one length."""
-    xs, recency, age = _as_array(x, "x"), _as_array(t_x, "t_x"), _as_array(T, "T")
-    if not len(xs) == len(recency) == len(age):
-        raise ParameterError(
-            f"x, t_x and T must have one value per customer; got lengths "
-            f"{len(xs)}, {len(recency)}, {len(age)}"
+def fit_clv(bookings: pd.DataFrame, as_of: str | dt.date | pd.Timestamp) -> ClvOutcome:
+    """Fit BG/NBD and Gamma-Gamma on an order book (weekly periods) and predict each CLV.
+
+    Args:
+        bookings: Order book (account_id, order_date, amount); orders after ``as_of`` are
+            ignored.
+        as_of: End of the calibration period.
+
+    Returns:
+        The predictions, or a note saying why there are none (see the module docstring).
+
+    Raises:
+        ParameterError: The order book is not usable.
+    """
+    if bookings.empty:
+        return ClvOutcome(None, None, None, 0, 0, "No orders, so no lifetime value.")
+    summary = summary_from_orders(bookings, as_of, period="W")
+    customers, repeaters = len(summary), int((summary["x"] > 0).sum())
+    if customers < MIN_CLV_CUSTOMERS or repeaters < MIN_REPEAT_CUSTOMERS:
+        return ClvOutcome(
+            None,
+            None,
+            None,
+            customers,
+            repeaters,
+            f"Only {customers} customer(s), {repeaters} with repeat purchases: the lifetime "
+            f"value models need at least {MIN_CLV_CUSTOMERS} customers and "
+            f"{MIN_REPEAT_CUSTOMERS} repeat buyers, so no CLV is shown.",
         )
-    problems = {
-        "x must be a whole number >= 0": (xs < 0) | (xs != np.round(xs)),
-        "t_x must satisfy 0 <= t_x <= T": (recency < 0) | (recency > age),
-        "T must be >= 0": age < 0,
-        "t_x must be 0 when x is 0": (xs == 0) & (recency != 0),
-    }
-    for rule, bad in problems.items():
-        if bad.any():
-            row = int(np.argmax(bad))
-            raise ParameterError(
-                f"customer at position {row} (x={xs[row]}, t_x={recency[row]}, T={age[row]}): "
-                f"{rule}; pass the output of summary_from_orders()"
-            )
-    return xs, recency, age
-
-
-# --- BG/NBD ----------------------------------------------------------------------------------
-
-
-def bgnbd_log_likelihood(
-    params: BGNBDParams, x: ArrayLike, t_x: ArrayLike, T: ArrayLike
-) -> FloatArray:
-    """Log-likelihood of each customer's (x, t_x, T) under the BG/NBD model (FHL 2005, eq. 6).
-
-    Args:
-        params: Model parameters.
-        x: Repeat purchases per customer.
-        t_x: Time of the last purchase, from the first purchase.
-        T: Time from the first purchase to the end of the observation period.
-
-    Returns:
-        One log-likelihood per customer.
-    """
-    xs, recency, age = _customers(x, t_x, T)
-    return _bgnbd_ll(np.log([params.r, params.alpha, params.a, params.b]), xs, recency, age)
-
-
-def _bgnbd_ll(log_params: FloatArray, x: FloatArray, t_x: FloatArray, T: FloatArray) -> FloatArray:
-    r, alpha, a, b = np.exp(log_params)
-    common = gammaln(r + x) - gammaln(r) + r * np.log(alpha) + betaln(a, b + x) - betaln(a, b)
-    still_alive = -(r + x) * np.log(alpha + T)
-    repeat = x > 0
-    # B(a+1, b+x-1) / B(a, b+x) = a / (b+x-1); guard the log for x = 0 (term unused there).
-    dropped = np.where(
-        repeat,
-        np.log(a) - np.log(np.where(repeat, b + x - 1, 1.0)) - (r + x) * np.log(alpha + t_x),
-        -np.inf,
-    )
-    return common + np.logaddexp(still_alive, dropped)
-
-
-def fit_bgnbd(x: ArrayLike, t_x: ArrayLike, T: ArrayLike) -> BGNBDParams:
-    """Fit the BG/NBD model by maximum likelihood.
-
-    Customers with identical (x, t_x, T) are pooled with weights, then the negative total
-    log-likelihood is minimised over the log-parameters with L-BFGS-B from (1, 1, 1, 1).
-
-    Args:
-        x: Repeat purchases per customer.
-        t_x: Time of the last purchase, from the first purchase.
-        T: Time from the first purchase to the end of the observation period.
-
-    Returns:
-        The fitted parameters.
-
-    Raises:
-        ParameterError: Invalid inputs, or the optimiser did not converge.
-    """
-    xs, recency, age = _customers(x, t_x, T)
-    unique, counts = np.unique(np.column_stack([xs, recency, age]), axis=0, return_counts=True)
-    ux, ut, uT = unique.T
-
-    def objective(log_params: FloatArray) -> float:
-        total = float(np.dot(counts, _bgnbd_ll(log_params, ux, ut, uT)))
-        return -total if np.isfinite(total) else np.inf
-
-    result = minimize(objective, np.zeros(4), method="L-BFGS-B", bounds=[(-12.0, 12.0)] * 4)
-    if not result.success:
-        raise ParameterError(f"BG/NBD fit did not converge: {result.message}")
-    r, alpha, a, b = np.exp(result.x)
-    return BGNBDParams(float(r), float(alpha), float(a), float(b))
-
-
-def expected_purchases(
-    params: BGNBDParams, t: float | ArrayLike, x: ArrayLike, t_x: ArrayLike, T: ArrayLike
-) -> FloatArray:
-    """Expected purchases in the next ``t`` time units given each customer's history (eq. 10).
-
-    Args:
-        params: BG/NBD parameters.
-        t: Length of the future period (same unit as t_x and T), >= 0; a scalar or one per
-            customer.
-        x: Repeat purchases per customer.
-        t_x: Time of the last purchase, from the first purchase.
-        T: Time from the first purchase to the end of the observation period.
-
-    Returns:
-        One expected count per customer.
-
-    Raises:
-        ParameterError: Invalid inputs or a negative ``t``.
-
-    Note:
-        The closed form divides by a - 1; a = 1 exactly is a removable singularity (a fitted a
-        never lands there exactly, but values within about 1e-8 of 1 lose precision).
-    """
-    xs, recency, age = _customers(x, t_x, T)
-    horizon = np.broadcast_to(np.asarray(t, dtype=float), xs.shape)
-    if (horizon < 0).any() or not np.isfinite(horizon).all():
-        raise ParameterError(f"t must be a finite time >= 0, got {t!r}")
-    r, alpha, a, b = params.r, params.alpha, params.a, params.b
-    z = horizon / (alpha + age + horizon)
-    log_ratio = (r + xs) * (np.log(alpha + age) - np.log(alpha + age + horizon))
-    numerator = 1.0 - np.exp(log_ratio) * hyp2f1(r + xs, b + xs, a + b + xs - 1, z)
-    scale = (a + b + xs - 1) / (a - 1)
-    with np.errstate(over="ignore"):  # odds overflow to inf for surely-dead customers -> 0
-        dead_odds = np.exp(_log_dropout_odds(params, xs, recency, age))
-    return scale * numerator / (1.0 + dead_odds)
-
-
-def _log_dropout_odds(
-    params: BGNBDParams, x: FloatArray, t_x: FloatArray, T: FloatArray
-) -> FloatArray:
-    """log of delta(x>0) a/(b+x-1) ((alpha+T)/(alpha+t_x))^(r+x), the odds of dead vs alive.
-
-    -inf for customers without repeat purchases (they cannot have dropped out).
-    """
-    r, alpha, a, b = params.r, params.alpha, params.a, params.b
-    repeat = x > 0
-    log_odds = (
-        np.log(a)
-        - np.log(np.where(repeat, b + x - 1, 1.0))
-        + (r + x) * (np.log(alpha + T) - np.log(alpha + t_x))
-    )
-    return np.where(repeat, log_odds, -np.inf)
-
-
-def probability_alive(
-    params: BGNBDParams, x: ArrayLike, t_x: ArrayLike, T: ArrayLike
-) -> FloatArray:
-    """Probability that each customer is still active at T (FHL 2005, eq. 11).
-
-    Args:
-        params: BG/NBD parameters.
-        x: Repeat purchases per customer.
-        t_x: Time of the last purchase, from the first purchase.
-        T: Time from the first purchase to the end of the observation period.
-
-    Returns:
-        One probability per customer (1 for customers without repeat purchases).
-    """
-    xs, recency, age = _customers(x, t_x, T)
-    return expit(-_log_dropout_odds(params, xs, recency, age))
-
-
-# --- Gamma-Gamma -----------------------------------------------------------------------------
-
-
-def _spenders(x: ArrayLike, zbar: ArrayLike) -> tuple[FloatArray, FloatArray]:
-    xs, spend = _as_array(x, "x"), _as_array(zbar, "zbar")
-    if len(xs) != len(spend):
-        raise ParameterError(
-            f"x and zbar must have one value per customer; got {len(xs)}, {len(spend)}"
-        )
-    if (xs < 0).any() or (spend < 0).any():
-        raise ParameterError("x and zbar must be >= 0; pass the output of summary_from_orders()")
-    return xs, spend
-
-
-def _gamma_gamma_ll(log_params: FloatArray, x: FloatArray, zbar: FloatArray) -> FloatArray:
-    p, q, gamma = np.exp(log_params)
-    px = p * x
-    return (
-        gammaln(px + q) - gammaln(px) - gammaln(q) + q * np.log(gamma)
-        + (px - 1) * np.log(zbar) + px * np.log(x) - (px + q) * np.log(gamma + x * zbar)
-    )  # fmt: skip
-
-
-def fit_gamma_gamma(x: ArrayLike, zbar: ArrayLike) -> GammaGammaParams:
-    """Fit the Gamma-Gamma spend model on the customers with x > 0 and zbar > 0.
-
-    Customers without repeat purchases carry no repeat spend and are left out, as in the
-    published fit; so are repeat buyers whose mean spend is 0 (log 0 has no likelihood).
-
-    Args:
-        x: Repeat purchases per customer.
-        zbar: Mean spend of each customer's repeat purchases (0 when x = 0).
-
-    Returns:
-        The fitted parameters.
-
-    Raises:
-        ParameterError: Invalid inputs, fewer than two customers to fit on, or no convergence.
-    """
-    xs, spend = _spenders(x, zbar)
-    used = (xs > 0) & (spend > 0)
-    if used.sum() < 2:
-        raise ParameterError("Gamma-Gamma needs at least two customers with x > 0 and zbar > 0")
-    unique, counts = np.unique(np.column_stack([xs[used], spend[used]]), axis=0, return_counts=True)
-
-    def objective(log_params: FloatArray) -> float:
-        total = float(np.dot(counts, _gamma_gamma_ll(log_params, unique[:, 0], unique[:, 1])))
-        return -total if np.isfinite(total) else np.inf
-
-    result = minimize(objective, np.zeros(3), method="L-BFGS-B", bounds=[(-12.0, 12.0)] * 3)
-    if not result.success:
-        raise ParameterError(f"Gamma-Gamma fit did not converge: {result.message}")
-    p, q, gamma = np.exp(result.x)
-    return GammaGammaParams(float(p), float(q), float(gamma))
-
-
-def expected_average_spend(params: GammaGammaParams, x: ArrayLike, zbar: ArrayLike) -> FloatArray:
-    """Expected spend per future transaction given x repeat purchases averaging zbar.
-
-    ``(gamma + x * zbar) * p / (p * x + q - 1)``: a weighted mean of the population mean
-    ``p * gamma / (q - 1)`` and the customer's own zbar (Fader & Hardie 2013, eq. 5).
-
-    Args:
-        params: Gamma-Gamma parameters (q must exceed 1 for a finite mean).
-        x: Repeat purchases per customer.
-        zbar: Mean spend of the repeat purchases (ignored when x = 0).
-
-    Returns:
-        One expected spend per customer.
-
-    Raises:
-        ParameterError: q <= 1 or invalid inputs.
-    """
-    if params.q <= 1:
-        raise ParameterError(f"Gamma-Gamma q = {params.q} <= 1 has no finite mean spend")
-    xs, spend = _spenders(x, zbar)
-    return (params.gamma + xs * spend) * params.p / (params.p * xs + params.q - 1)
-
-
-# --- lifetime value --------------------------------------------------------------------------
-
-
-def customer_lifetime_value(
-    bgnbd: BGNBDParams,
-    gamma_gamma: GammaGammaParams,
-    x: ArrayLike,
-    t_x: ArrayLike,
-    T: ArrayLike,
-    zbar: ArrayLike,
-    months: int = 12,
-    monthly_discount_rate: float = 0.01,
-    periods_per_month: float = WEEKS_PER_MONTH,
-) -> FloatArray:
-    """Discounted expected spend over the next ``months`` months.
-
-    ``CLV = sum over m = 1..months of (E[Y(m)] - E[Y(m-1)]) * S / (1 + d) ** m``, where E[Y(m)]
-    is :func:`expected_purchases` over m months (m * periods_per_month time units), S is
-    :func:`expected_average_spend` and d the monthly discount rate: purchases expected in month
-    m are discounted as if paid at the end of that month. With d = 0 this is simply expected
-    purchases over the horizon times expected spend. Spend, not margin: multiply by a margin
-    rate for profit.
-
-    Args:
-        bgnbd: BG/NBD parameters.
-        gamma_gamma: Gamma-Gamma parameters.
-        x: Repeat purchases per customer.
-        t_x: Time of the last purchase, from the first purchase.
-        T: Time from the first purchase to the end of the observation period.
-        zbar: Mean spend of the repeat purchases.
-        months: Horizon in whole months, >= 1.
-        monthly_discount_rate: d >= 0, e.g. 0.01 for about 12.7% a year.
-        periods_per_month: Time units of t_x and T per month (weeks by default).
-
-    Returns:
-        One value per customer, in the currency of zbar.
-
-    Raises:
-        ParameterError: Bad horizon, rate or inputs.
-    """
-    if not isinstance(months, int | np.integer) or months < 1:
-        raise ParameterError(f"months must be a whole number >= 1, got {months!r}")
-    if not 0 <= monthly_discount_rate < 1:
-        raise ParameterError(
-            f"monthly_discount_rate must be in [0, 1), e.g. 0.01; got {monthly_discount_rate!r}"
-        )
-    spend = expected_average_spend(gamma_gamma, x, zbar)
-    value = np.zeros_like(spend)
-    previous = np.zeros_like(spend)
-    for month in range(1, months + 1):
-        cumulative = expected_purchases(bgnbd, month * periods_per_month, x, t_x, T)
-        value += (cumulative - previous) * spend / (1 + monthly_discount_rate) ** month
-        previous = cumulative
-    return value
+    try:
+        bgnbd = fit_bgnbd(summary["x"], summary["t_x"], summary["T"])
+        spend = fit_gamma_gamma(summary["x"], summary["zbar"])
+        table = clv_table(summary, bgnbd, spend, CLV_MONTHS, MONTHLY_DISCOUNT_RATE)
+    except ParameterError as exc:
+        note = f"The lifetime value models could not be fitted: {exc}."
+        return ClvOutcome(None, None, None, customers, repeaters, note)
+    return ClvOutcome(table, bgnbd, spend, customers, repeaters, "")
 
 
 def summary_from_orders(

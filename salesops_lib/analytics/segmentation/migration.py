@@ -146,3 +146,33 @@ def segment_migration(
         revenue=revenue.astype(float),
         valuable_at_risk=watch.reset_index(drop=True),
     )
+
+
+def biggest_moves(migration: MigrationResult, count: int = 2) -> pd.DataFrame:
+    """The largest moves between two different segments by revenue.
+
+    Args:
+        migration: A :class:`MigrationResult`.
+        count: How many moves to return.
+
+    Returns:
+        One row per move (segment_before, segment_after, customers, revenue): moves of existing
+        customers between two different segments only (not ``New customer`` or ``Gone``), with
+        at least one customer; largest revenue first (ties: more customers, then the segment
+        names).
+    """
+    counts = migration.counts.stack().rename("customers")
+    revenue = migration.revenue.stack().rename("revenue")
+    moves = pd.concat([counts, revenue], axis=1).reset_index()
+    moves = moves[
+        (moves["segment_before"] != moves["segment_after"])
+        & (moves["segment_before"] != NEW_CUSTOMER)
+        & (moves["segment_after"] != GONE)
+        & (moves["customers"] > 0)
+    ]
+    moves = moves.sort_values(
+        ["revenue", "customers", "segment_before", "segment_after"],
+        ascending=[False, False, True, True],
+        kind="stable",
+    )
+    return moves.head(count).reset_index(drop=True)

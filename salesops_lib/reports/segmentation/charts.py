@@ -1,7 +1,9 @@
-"""Charts of the segmentation report, in the house style of :mod:`salesops_lib.reports.charts`.
+"""The segmentation report's charts, in the house style of :mod:`salesops_lib.reports.charts`.
 
-Titles state the finding and are drawn with ``parse_math=False`` (they may carry untrusted
-region names); figures are built without pyplot.
+The figure builders (``rfm_grid_heatmap`` ...) take frames and return figures; the cells
+(``rfm_grid_chart`` ...) take the report and return a PNG, or the sentence that stands in for a
+chart without data. Titles state the finding and are drawn with ``parse_math=False`` (they may
+carry untrusted region names); figures are built without pyplot.
 """
 
 from __future__ import annotations
@@ -13,8 +15,13 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator, PercentFormatter
 
+from salesops_lib.analytics.segmentation.clv import CLV_MONTHS
+from salesops_lib.reports import charts, narrative
+from salesops_lib.reports.base import needs
 from salesops_lib.reports.charts import HOUSE_COLORS, HOUSE_RC, money_formatter
 from salesops_lib.reports.narrative import format_money, format_pct
+from salesops_lib.reports.segmentation.load import BOOKINGS_NEEDS, SegmentationReport
+from salesops_lib.reports.segmentation.summary import paragraph
 
 CLV_FLOOR = 10.0
 """CLV below this is drawn in the first bar of the (log-scale) histogram."""
@@ -176,3 +183,44 @@ def clv_distribution(clv: pd.Series, months: int) -> Figure:
             parse_math=False,
         )
     return figure
+
+
+# --- the chart cells -------------------------------------------------------------------------
+
+
+def rfm_grid_chart(report: SegmentationReport) -> charts.PngFigure | narrative.Html:
+    """Customers per recency x frequency score cell."""
+    gap = needs(report.context, BOOKINGS_NEEDS, "the RFM grid")
+    if gap is not None:
+        return gap
+    return charts.PngFigure(rfm_grid_heatmap(report.rfm, report.context.region_name))
+
+
+def abc_chart(report: SegmentationReport) -> charts.PngFigure | narrative.Html:
+    """The concentration curve of revenue over customers."""
+    gap = needs(report.context, BOOKINGS_NEEDS, "the revenue concentration curve")
+    if gap is not None:
+        return gap
+    if report.curve is None or report.result.abc_customers is None:
+        return paragraph("There is no revenue, so there is no concentration curve.")
+    return charts.PngFigure(abc_curve(report.curve, report.result.abc_customers))
+
+
+def cluster_chart(report: SegmentationReport) -> charts.PngFigure | narrative.Html:
+    """Heatmap of each cluster's deviation from the average customer, per feature."""
+    gap = needs(report.context, BOOKINGS_NEEDS, "the cluster profiles")
+    if gap is not None:
+        return gap
+    if report.clusters.k <= 1:
+        return paragraph("One group only, so there are no cluster profiles to compare.")
+    return charts.PngFigure(cluster_profile_chart(report.clusters.deviations))
+
+
+def clv_chart(report: SegmentationReport) -> charts.PngFigure | narrative.Html:
+    """Distribution of customers' 12-month CLV, or why there is none."""
+    gap = needs(report.context, BOOKINGS_NEEDS, "customer lifetime value")
+    if gap is not None:
+        return gap
+    if report.clv.table is None:
+        return paragraph(report.clv.note)
+    return charts.PngFigure(clv_distribution(report.clv.table["clv"], CLV_MONTHS))
