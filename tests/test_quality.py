@@ -6,9 +6,8 @@ import datetime as dt
 
 import pandas as pd
 
-from salesops_lib.reports import quality
+from salesops_lib.analytics import quality
 from salesops_lib.sources.importer.quarantine import ISSUE_COLUMNS
-from tests.conftest import Workspace
 
 AS_OF = dt.date(2024, 6, 30)
 
@@ -108,22 +107,6 @@ def test_to_fix_lists_items_per_owner_without_corrections() -> None:
     assert items.groupby("owner_rep_id").size().to_dict() == {"r1": 2, "r2": 2}
 
 
-def test_trend_has_one_score_per_snapshot(tiny_workspace: Workspace) -> None:
-    import pyarrow.parquet as pq
-
-    from salesops_lib.data.snapshot import list_snapshots, open_snapshot
-
-    dates = list_snapshots(tiny_workspace.snapshots)
-    scores = [
-        quality.snapshot_score(open_snapshot(tiny_workspace.snapshots, d), "all") for d in dates
-    ]
-    assert [s["snapshot"] for s in scores] == [d.isoformat() for d in dates]
-    for date, score in zip(dates, scores, strict=True):
-        path = tiny_workspace.snapshots / date.isoformat() / "opportunities.parquet"
-        assert score["records"] == pq.read_metadata(path).num_rows  # demo: nothing quarantined
-        assert 0.0 <= score["score"] <= 1.0
-
-
 def test_imputed_amounts_are_not_duplicates_or_extreme() -> None:
     issues = pd.DataFrame(
         [
@@ -137,3 +120,94 @@ def test_imputed_amounts_are_not_duplicates_or_extreme() -> None:
     found = quality.deal_findings(deals, AS_OF)
     assert set(found.loc[found["check"] == "duplicate", "record"]) == set()  # A was B's twin
     assert set(found.loc[found["check"] == "extreme_amount", "record"]) == set()
+
+
+def _findings_and_records() -> tuple[pd.DataFrame, pd.DataFrame]:
+    deals, issues = _deals(), _issues()
+    findings = pd.concat([quality.deal_findings(deals, AS_OF), quality.issue_findings(issues)])
+    return quality.deal_records(deals, issues), findings
+
+
+def test_snapshot_findings_is_deal_and_issue_findings_together() -> None:
+    records, findings = quality.snapshot_findings(_deals(), _issues(), AS_OF)
+    assert sorted(records["record"]) == [
+        "A",
+        "B",
+        "C",
+        "D",
+        "E",
+        "row deals.csv:7",
+        "row deals.csv:9",
+    ]
+    # 5 deal findings (A twice, B twice, E) + 4 issues (none ignored).
+    assert len(findings) == 9
+    assert findings.groupby("check").size().to_dict() == {
+        "corrected": 1,
+        "duplicate": 2,
+        "extreme_amount": 1,
+        "missing_account": 1,
+        "missing_close_date": 1,
+        "open_past_close": 1,
+        "stale": 1,
+        "unmapped": 1,
+    }
+
+
+def test_scope_scorecards_hold_each_region_alone() -> None:
+    records, findings = _findings_and_records()
+    card = quality.scope_scorecards(records, findings, _issues(), ["all", "east", "west"])
+    company = card[card["grain"] == "company"].set_index("scope")
+    # Worked out in test_scorecard_per_region_counts_records_and_score: east 3/3, west 2/4.
+    assert company.loc["all", ["records", "problem_records"]].tolist() == [7, 5]
+    assert company.loc["east", ["records", "problem_records"]].tolist() == [3, 3]
+    assert company.loc["west", "score"] == 0.5
+    assert company.loc["all", "score"] == 1 - 5 / 7
+    # Quarantined source rows: east row 7 (two issues, one row), west row 9.
+    assert company["quarantined_rows"].to_dict() == {"all": 2, "east": 1, "west": 1}
+    east = card[card["scope"] == "east"]
+    assert set(east.loc[east["grain"] == "region", "group_id"]) == {"east"}
+    assert set(east.loc[east["grain"] == "owner", "group_id"]) == {"r1"}
+    owners = card[(card["scope"] == "all") & (card["grain"] == "owner")].set_index("group_id")
+    assert owners["records"].to_dict() == {"r1": 3, "r2": 4}
+
+
+def test_scope_scorecards_give_an_empty_region_a_company_row() -> None:
+    records, findings = _findings_and_records()
+    card = quality.scope_scorecards(records, findings, _issues(), ["north"])
+    assert card["grain"].tolist() == ["company"]
+    row = card.iloc[0]
+    assert (row["records"], row["problem_records"], row["quarantined_rows"]) == (0, 0, 0)
+    assert pd.isna(row["score"])
+
+
+def test_scope_trend_rows_score_each_scope() -> None:
+    records, findings = _findings_and_records()
+    trend = quality.scope_trend_rows("2024-06-30", records, findings, ["all", "east", "north"])
+    assert trend["scope"].tolist() == ["all", "east", "north"]
+    assert trend["records"].tolist() == [7, 3, 0]
+    assert trend["problem_records"].tolist() == [5, 3, 0]
+    assert trend["score"].iloc[1] == 0.0 and pd.isna(trend["score"].iloc[2])
+
+
+def test_scope_fix_items_number_each_owners_items() -> None:
+    _, findings = _findings_and_records()
+    items = quality.scope_fix_items(findings, ["all", "west"], per_owner=2)
+    west = items[items["scope"] == "west"]
+    assert set(west["owner_rep_id"]) == {"r2"}
+    # r2's open items in report order (CHECKS): unmapped (row 9) before extreme_amount (E).
+    assert west[["position", "check", "record"]].values.tolist() == [
+        [1, "unmapped", "row deals.csv:9"],
+        [2, "extreme_amount", "E"],
+    ]
+    assert "corrected" not in set(items["check"])
+
+
+def test_scope_import_rules_count_issues_per_scope() -> None:
+    rules = quality.scope_import_rules(_issues(), ["all", "east"])
+    east = rules[rules["scope"] == "east"]
+    assert east[["action", "rule", "issues"]].values.tolist() == [
+        ["corrected", "product_alias", 1],
+        ["quarantined", "missing_account", 1],
+        ["quarantined", "missing_close_date", 1],
+    ]
+    assert rules.loc[rules["scope"] == "all", "issues"].sum() == 4
