@@ -213,3 +213,10 @@ def test_missing_column_and_no_mutation() -> None:
         funnel.stage_conversion(changes.drop(columns="stage_order"), opps)
     with pytest.raises(ParameterError, match=r"win_rate.*product_family"):
         funnel.win_rate(opps, group_by="product_family")
+
+
+def test_win_rate_of_is_won_over_closed_and_nan_without_closed_deals() -> None:
+    rates = funnel.win_rate_of(pd.Series([3, 0, 2]), pd.Series([4, 0, 2]))
+    assert rates.iloc[0] == pytest.approx(0.75)
+    assert np.isnan(rates.iloc[1])
+    assert rates.iloc[2] == 1.0

@@ -8,10 +8,18 @@ import math
 import pandas as pd
 import pytest
 
+from salesops_lib.analytics.performance import attainment, periods, pipeline
+from salesops_lib.analytics.performance import bookings as bk
+from salesops_lib.analytics.performance import teams as team_attainment
+from salesops_lib.analytics.performance.bookings import BookingsComparison
+from salesops_lib.analytics.performance.pipeline import PipelineSummary
+from salesops_lib.analytics.performance.teams import AttainmentSummary
 from salesops_lib.core.errors import ParameterError
 from salesops_lib.core.headlines import HEADLINES_MIMETYPE
 from salesops_lib.reports import charts, narrative, overview
-from salesops_lib.reports.overview import AttainmentSummary, BookingsComparison, PipelineSummary
+from salesops_lib.reports.base import ReportContext
+from salesops_lib.reports.overview import charts as overview_charts
+from salesops_lib.reports.overview import summary as overview_summary
 
 AS_OF = dt.date(2026, 11, 23)  # last complete month: Oct 2026; last 12 = Nov 2025..Oct 2026
 
@@ -78,14 +86,14 @@ def _reps() -> pd.DataFrame:
 
 
 def test_last_complete_month_counts_the_as_of_month_only_on_its_last_day() -> None:
-    assert overview.last_complete_month(AS_OF) == pd.Timestamp("2026-10-01")
-    assert overview.last_complete_month(dt.date(2026, 10, 31)) == pd.Timestamp("2026-10-01")
+    assert periods.last_complete_month(AS_OF) == pd.Timestamp("2026-10-01")
+    assert periods.last_complete_month(dt.date(2026, 10, 31)) == pd.Timestamp("2026-10-01")
 
 
 def test_bookings_last_12_months_against_prior_12_months() -> None:
     bookings = _bookings()
     before = bookings.copy()
-    result = overview.compare_bookings_12m(bookings, AS_OF)
+    result = bk.compare_bookings_12m(bookings, AS_OF)
     assert result.last_12m == 300.0  # 100 + 50 + 150
     assert result.prior_12m == 240.0  # 200 + 40
     assert result.growth == pytest.approx(0.25)
@@ -98,11 +106,11 @@ def test_bookings_last_12_months_against_prior_12_months() -> None:
 
 def test_growth_is_none_without_prior_bookings() -> None:
     only_recent = _bookings().iloc[[0]]
-    assert overview.compare_bookings_12m(only_recent, AS_OF).growth is None
+    assert bk.compare_bookings_12m(only_recent, AS_OF).growth is None
 
 
 def test_monthly_bookings_fills_every_region_and_month() -> None:
-    monthly = overview.monthly_bookings(_bookings(), AS_OF)
+    monthly = bk.monthly_bookings(_bookings(), AS_OF)
     assert len(monthly) == 48  # 24 months x 2 regions
     october = monthly[monthly["month"] == pd.Timestamp("2026-10-01")]
     assert dict(zip(october["region_id"], october["bookings_amount"], strict=True)) == {
@@ -113,7 +121,7 @@ def test_monthly_bookings_fills_every_region_and_month() -> None:
 
 
 def test_bookings_table_compares_each_month_with_a_year_earlier() -> None:
-    table = overview.bookings_by_month_table(overview.monthly_bookings(_bookings(), AS_OF))
+    table = bk.bookings_by_month_table(bk.monthly_bookings(_bookings(), AS_OF))
     assert len(table) == 12
     by_month = table.set_index("month")
     assert by_month.loc["2026-10-01", "prior_year_amount"] == 200.0
@@ -123,7 +131,7 @@ def test_bookings_table_compares_each_month_with_a_year_earlier() -> None:
 
 
 def test_pipeline_by_stage_counts_open_deals_only() -> None:
-    by_stage = overview.pipeline_by_stage(_opportunities()).set_index("stage")
+    by_stage = pipeline.pipeline_by_stage(_opportunities()).set_index("stage")
     assert list(by_stage.index) == ["Prospecting", "Qualification", "Proposal", "Negotiation"]
     assert list(by_stage["opportunities"]) == [1, 0, 2, 1]
     assert list(by_stage["amount"]) == [100.0, 0.0, 500.0, 400.0]
@@ -131,7 +139,7 @@ def test_pipeline_by_stage_counts_open_deals_only() -> None:
 
 
 def test_pipeline_by_stage_and_forecast_category() -> None:
-    pivot = overview.pipeline_by_stage_and_category(_opportunities()).set_index("stage")
+    pivot = pipeline.pipeline_by_stage_and_category(_opportunities()).set_index("stage")
     assert list(pivot.columns) == ["Pipeline", "Best Case", "Commit", "Total"]
     assert pivot.loc["Proposal"].tolist() == [0.0, 200.0, 300.0, 500.0]
     assert pivot.loc["Negotiation"].tolist() == [0.0, 0.0, 400.0, 400.0]
@@ -139,7 +147,7 @@ def test_pipeline_by_stage_and_forecast_category() -> None:
 
 
 def test_pipeline_summary() -> None:
-    summary = overview.summarize_pipeline(_opportunities())
+    summary = pipeline.summarize_pipeline(_opportunities())
     assert summary == PipelineSummary(
         open_amount=1000.0,
         open_count=4,
@@ -150,7 +158,7 @@ def test_pipeline_summary() -> None:
 
 
 def test_rep_attainment_ytd_uses_complete_months_of_the_year() -> None:
-    rep_ytd = overview.rep_attainment_ytd(_quota_attainment(), AS_OF).set_index("rep_id")
+    rep_ytd = attainment.attainment_ytd(_quota_attainment(), AS_OF).set_index("rep_id")
     assert rep_ytd.loc["rA", ["quota_ytd", "bookings_ytd"]].tolist() == [200.0, 210.0]
     assert rep_ytd.loc["rA", "attainment"] == pytest.approx(1.05)
     assert rep_ytd.loc["rB", "attainment"] == pytest.approx(0.5)
@@ -159,8 +167,8 @@ def test_rep_attainment_ytd_uses_complete_months_of_the_year() -> None:
 
 
 def test_attainment_summary_with_a_zero_quota_rep() -> None:
-    rep_ytd = overview.rep_attainment_ytd(_quota_attainment(), AS_OF)
-    summary = overview.summarize_attainment(rep_ytd)
+    rep_ytd = attainment.attainment_ytd(_quota_attainment(), AS_OF)
+    summary = team_attainment.summarize_attainment(rep_ytd)
     assert summary.quota == 500.0  # 200 + 200 + 0 + 100
     assert summary.bookings == 440.0  # 210 + 100 + 30 + 100
     assert summary.attainment == pytest.approx(0.88)
@@ -170,8 +178,8 @@ def test_attainment_summary_with_a_zero_quota_rep() -> None:
 
 
 def test_attainment_by_manager() -> None:
-    rep_ytd = overview.rep_attainment_ytd(_quota_attainment(), AS_OF)
-    teams = overview.attainment_by_manager(rep_ytd, _reps()).set_index("manager_name")
+    rep_ytd = attainment.attainment_ytd(_quota_attainment(), AS_OF)
+    teams = team_attainment.attainment_by_manager(rep_ytd, _reps()).set_index("manager_name")
     assert teams.loc["Mia", ["reps", "quota_ytd", "bookings_ytd"]].tolist() == [2, 400.0, 310.0]
     assert teams.loc["Mia", "attainment"] == pytest.approx(0.775)
     assert teams.loc["Max", "attainment"] == pytest.approx(1.3)  # 130 / 100
@@ -180,8 +188,8 @@ def test_attainment_by_manager() -> None:
 
 
 def test_formatted_table_escapes_untrusted_names_when_displayed() -> None:
-    rep_ytd = overview.rep_attainment_ytd(_quota_attainment(), AS_OF)
-    teams = overview.attainment_by_manager(rep_ytd, _reps())
+    rep_ytd = attainment.attainment_ytd(_quota_attainment(), AS_OF)
+    teams = team_attainment.attainment_by_manager(rep_ytd, _reps())
     shown = charts.format_table(teams, money=["quota_ytd"], pct=["attainment"])
     markup = shown._repr_html_()
     assert "&lt;b&gt;Two&lt;/b&gt;" in markup
@@ -191,8 +199,10 @@ def test_formatted_table_escapes_untrusted_names_when_displayed() -> None:
 
 
 def test_attainment_by_region_rolls_up_teams() -> None:
-    rep_ytd = overview.rep_attainment_ytd(_quota_attainment(), AS_OF)
-    regions = overview.attainment_by_region(overview.attainment_by_manager(rep_ytd, _reps()))
+    rep_ytd = attainment.attainment_ytd(_quota_attainment(), AS_OF)
+    regions = team_attainment.attainment_by_region(
+        team_attainment.attainment_by_manager(rep_ytd, _reps())
+    )
     assert list(regions["region_id"]) == ["r1", "r2"]
     assert regions.loc[1, ["reps", "quota_ytd", "bookings_ytd"]].tolist() == [2, 100.0, 130.0]
     assert regions.loc[0, "attainment"] == pytest.approx(310 / 400)
@@ -243,7 +253,9 @@ ATTAINMENT = AttainmentSummary(
 
 
 def test_summary_sentences_from_hand_made_numbers() -> None:
-    sentences = narrative.summary_sentences("North America East", BOOKINGS, PIPELINE, ATTAINMENT)
+    sentences = overview_summary.summary_sentences(
+        "North America East", BOOKINGS, PIPELINE, ATTAINMENT
+    )
     assert sentences == [
         "North America East booked $1.3M in the last 12 months (Nov 2025 to Oct 2026), "
         "up 26% on the prior 12 months ($1.0M).",
@@ -257,13 +269,15 @@ def test_summary_sentences_from_hand_made_numbers() -> None:
 def test_summary_sentences_for_decline_and_empty_pipeline() -> None:
     down = BookingsComparison(800.0, 1000.0, -0.2, BOOKINGS.first_month, BOOKINGS.last_month)
     empty = PipelineSummary(0.0, 0, None, 0.0, 0.0)
-    sentences = narrative.summary_sentences("R", down, empty, ATTAINMENT)
+    sentences = overview_summary.summary_sentences("R", down, empty, ATTAINMENT)
     assert sentences[0].endswith("down 20% on the prior 12 months ($1K).")
     assert sentences[1] == "There is no open pipeline."
 
 
 def test_summary_html_escapes_the_region_name() -> None:
-    markup = narrative.summary_html("<script>alert(1)</script>", BOOKINGS, PIPELINE, ATTAINMENT)
+    markup = overview_summary.summary_html(
+        "<script>alert(1)</script>", BOOKINGS, PIPELINE, ATTAINMENT
+    ).markup
     assert "<script>" not in markup
     assert markup.startswith('<ul class="summary"><li>&lt;script&gt;alert(1)&lt;/script&gt; booked')
     assert markup.count("<li>") == 3
@@ -293,26 +307,31 @@ def test_parameters_without_a_snapshot_name_what_is_allowed(tmp_path) -> None:
 
 
 def test_chart_titles_are_literal_text_even_with_dollar_signs() -> None:
-    monthly = overview.monthly_bookings(_bookings(), AS_OF)
+    monthly = bk.monthly_bookings(_bookings(), AS_OF)
     title = r"Region $\notacommand{$ up"  # invalid mathtext: must be drawn as plain text
-    chart = charts.PngFigure(charts.monthly_bookings_chart(monthly, {"r1": "#000000"}, title))
+    chart = charts.PngFigure(
+        overview_charts.monthly_bookings_chart(monthly, {"r1": "#000000"}, title)
+    )
     assert chart._repr_png_().startswith(b"\x89PNG")
     assert repr(chart) == f"<chart: {title}>"
 
 
 def _data(region_name: str) -> overview.OverviewData:
     reps = _reps().assign(region_id=["r1", "r1", "r2", "r2"])
-    return overview.OverviewData(
+    context = ReportContext(
         region="all",
         region_name=region_name,
         as_of=AS_OF,
         snapshot_id="2026-11-23",
         snapshot_checksum="c0ffee",
+        region_ids=("r1", "r2"),
+    )
+    return overview.OverviewData(
+        context=context,
         bookings_monthly=_bookings(),
         opportunities=_opportunities(),
         quota_attainment=_quota_attainment(),
         reps=reps,
-        region_ids=("r1", "r2"),
     )
 
 

@@ -14,8 +14,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from salesops_lib.reports import narrative, overview, performance, performance_charts
-from salesops_lib.reports import performance_summary as summary
+from salesops_lib.analytics.performance import attainment, periods, pipeline, rep_trends, variance
+from salesops_lib.core.errors import ParameterError
+from salesops_lib.reports import narrative, performance
 from salesops_lib.reports.charts import PngFigure
 from salesops_lib.runs.runner import read_headlines
 from tests.conftest import ROOT, Workspace
@@ -52,7 +53,7 @@ def test_leaderboard_12m_ranks_full_year_reps_only() -> None:
                  "bookings_amount"],
     )  # fmt: skip
     before = frame.copy()
-    board = performance.rep_leaderboard_12m(frame, AS_OF)
+    board = rep_trends.rep_leaderboard_12m(frame, AS_OF)
     pd.testing.assert_frame_equal(frame, before)
     assert board["rep_id"].tolist() == ["rA", "rB"]
     assert board["rank"].tolist() == [1, 2]
@@ -78,7 +79,7 @@ def test_attainment_trend_breaks_by_hand() -> None:
         columns=["rep_id", "rep_name", "region_id", "manager_id", "month", "quota_amount",
                  "bookings_amount"],
     )  # fmt: skip
-    breaks = performance.attainment_trend_breaks(frame, AS_OF)
+    breaks = rep_trends.attainment_trend_breaks(frame, AS_OF)
     # "zero" goes from 0% to 10%: a jump (10% > 2 x 0%) with no finite ratio
     assert breaks["rep_id"].tolist() == ["drop", "jump", "zero"]
     assert breaks["direction"].tolist() == ["drop", "jump", "jump"]
@@ -105,7 +106,7 @@ def test_with_later_quotas_adds_the_rest_of_the_period() -> None:
     reps = pd.DataFrame(
         {"rep_id": ["rA"], "rep_name": ["Rep rA"], "region_id": ["r1"], "manager_id": ["m1"]}
     )
-    full = performance.with_later_quotas(qa, plan, reps)
+    full = attainment.with_later_quotas(qa, plan, reps)
     assert full["month"].tolist() == list(
         pd.to_datetime(["2026-10-01", "2026-11-01", "2026-12-01"])
     )
@@ -113,7 +114,7 @@ def test_with_later_quotas_adds_the_rest_of_the_period() -> None:
     assert full["bookings_amount"].tolist() == [80.0, 80.0, 0.0]
     assert len(qa) == 2  # input unchanged
     # with December's quota the quarter's gap is 350 - 160 = 190, spread to 31 December
-    row = performance.attainment.attainment(full, AS_OF, "region", "qtd").iloc[0]
+    row = attainment.attainment(full, AS_OF, "region", "qtd").iloc[0]
     assert row["gap_to_quota"] == 190.0 and row["days_left"] == 38
 
 
@@ -146,7 +147,7 @@ def test_pipeline_coverage_by_forecast_category() -> None:
             ("w1", True, "2026-12-01", 999.00, "Closed"),  # closed
         ]
     )
-    table = performance.pipeline_coverage(opportunities, _period_quota(400.0), AS_OF, WINDOW)
+    table = pipeline.pipeline_coverage(opportunities, _period_quota(400.0), AS_OF, WINDOW)
     # remaining quota = 1000 - 400 = 600
     by = table.set_index("forecast_category")
     assert by["remaining_quota"].tolist() == [600.0] * 4
@@ -159,10 +160,10 @@ def test_pipeline_coverage_by_forecast_category() -> None:
 
 def test_pipeline_coverage_with_no_open_pipeline_and_quota_met() -> None:
     closed = _opportunities([("w1", True, "2026-12-01", 500.0, "Closed")])
-    table = performance.pipeline_coverage(closed, _period_quota(400.0), AS_OF, WINDOW)
+    table = pipeline.pipeline_coverage(closed, _period_quota(400.0), AS_OF, WINDOW)
     assert table["pipeline_amount"].tolist() == [0.0] * 4
     assert table["coverage"].tolist() == [0.0] * 4
-    met = performance.pipeline_coverage(closed, _period_quota(1500.0), AS_OF, WINDOW)
+    met = pipeline.pipeline_coverage(closed, _period_quota(1500.0), AS_OF, WINDOW)
     assert met["remaining_quota"].tolist() == [0.0] * 4  # never negative
     assert met["coverage"].isna().all()
 
@@ -180,7 +181,7 @@ def test_pvm_by_family_adds_products_in_cents() -> None:
             "total_variance": [0.10, 0.0, -1.0],
         }
     )
-    fam = performance.pvm_by_family(by_product).set_index("product_family")
+    fam = variance.pvm_by_family(by_product).set_index("product_family")
     assert fam.loc["Hardware"].tolist() == [0.30, 0.40, 0.05, 0.01, 0.04, 0.10]
     assert fam.loc["Support"].tolist() == [5.0, 4.0, -1.0, 0.5, -0.5, -1.0]
     effects = fam[["volume_effect", "mix_effect", "price_effect"]].sum(axis=1)
@@ -188,8 +189,8 @@ def test_pvm_by_family_adds_products_in_cents() -> None:
 
 
 def test_bad_parameters_are_named() -> None:
-    with pytest.raises(performance.ParameterError, match="period 'week'"):
-        performance.check_period("week")
+    with pytest.raises(ParameterError, match="period 'week'"):
+        periods.check_period("week")
 
 
 # --- the tiny demo workspace -----------------------------------------------------------------
@@ -237,7 +238,7 @@ def expected_headlines(workspace: Workspace, as_of: str, region: str) -> dict[st
 
 
 def _diagnose(workspace: Workspace, region: str) -> performance.Diagnosis:
-    warehouse = overview.open_report_warehouse(region, "", snapshots_dir=workspace.snapshots)
+    warehouse = performance.open_report_warehouse(region, "", snapshots_dir=workspace.snapshots)
     with warehouse:
         data = performance.load_performance(
             warehouse, region, "", "qtd", snapshots_dir=workspace.snapshots
@@ -276,9 +277,9 @@ def test_waterfall_reconciles_and_sections_render(
     for category, amount in flows.items():
         assert deal_flows.get(category, 0.0) == pytest.approx(amount, abs=0.005)
     for chart in (
-        performance_charts.attainment_chart, performance_charts.waterfall_chart,
-        performance_charts.bottleneck_chart, performance_charts.velocity_chart,
-        performance_charts.anomaly_chart, performance_charts.pvm_chart,
+        performance.attainment_chart, performance.waterfall_chart,
+        performance.bottleneck_chart, performance.velocity_chart,
+        performance.anomaly_chart, performance.pvm_chart,
     ):  # fmt: skip
         shown = chart(diagnosis)
         assert isinstance(shown, PngFigure | narrative.Html)
@@ -290,7 +291,7 @@ def test_summary_ranked_by_money_escaped_and_cites_figures(
     tiny_diagnoses: dict[str, performance.Diagnosis],
 ) -> None:
     diagnosis = tiny_diagnoses["dach"]
-    sentences = summary.summary_sentences(diagnosis)
+    sentences = performance.summary_sentences(diagnosis)
     assert 3 <= len(sentences) <= 6
     stakes = [s.money_at_stake for s in sentences]
     assert stakes == sorted(stakes, reverse=True)
@@ -300,8 +301,11 @@ def test_summary_ranked_by_money_escaped_and_cites_figures(
     attainment = [s for s in sentences if s.topic == "attainment"]
     if gap > 0 and attainment:
         assert attainment[0].money_at_stake == pytest.approx(gap)
-    evil = dataclasses.replace(diagnosis.data, region_name="<script>alert(1)</script>")
-    markup = summary.summary_html(dataclasses.replace(diagnosis, data=evil)).markup
+    evil_context = dataclasses.replace(
+        diagnosis.data.context, region_name="<script>alert(1)</script>"
+    )
+    evil = dataclasses.replace(diagnosis.data, context=evil_context)
+    markup = performance.summary_html(dataclasses.replace(diagnosis, data=evil)).markup
     assert "<script>" not in markup and "&lt;script&gt;" in markup
 
 
@@ -309,8 +313,10 @@ def test_missing_tables_show_a_sentence_instead_of_failing(
     tiny_diagnoses: dict[str, performance.Diagnosis],
 ) -> None:
     data = tiny_diagnoses["dach"].data
+    emptied = frozenset({"quotas", "opportunity_stage_history"})
     empty = dataclasses.replace(
         data,
+        context=dataclasses.replace(data.context, empty_tables=emptied),
         compare_to=None,
         quota_attainment=data.quota_attainment.head(0),
         period_quotas=data.period_quotas.head(0),
@@ -324,13 +330,13 @@ def test_missing_tables_show_a_sentence_instead_of_failing(
         (performance.waterfall_table, "snapshot"),
         (performance.bottleneck_table, "stage history"),
         (performance.conversion_table, "stage history"),
-        (performance_charts.waterfall_chart, "snapshot"),
-        (performance_charts.attainment_chart, "quotas"),
+        (performance.waterfall_chart, "snapshot"),
+        (performance.attainment_chart, "quotas"),
     ):
         shown = display(diagnosis)
         assert isinstance(shown, narrative.Html), display.__name__
         assert needs in shown.markup, display.__name__
-    assert summary.summary_sentences(diagnosis)  # what is left still gets summarized
+    assert performance.summary_sentences(diagnosis)  # what is left still gets summarized
 
 
 def test_notebook_headlines_equal_sql(tiny_workspace: Workspace, tmp_path: Path) -> None:
@@ -363,7 +369,7 @@ def test_untrusted_names_render_as_text_in_charts(
     reps = diagnosis.rep_attainment.assign(rep_name="$x^{2 <b>$", attainment=0.8)
     families = diagnosis.pvm.assign(product_family="$\\frac{1$")
     hostile = dataclasses.replace(diagnosis, rep_attainment=reps, pvm=families)
-    for chart in (performance_charts.attainment_chart, performance_charts.pvm_chart):
+    for chart in (performance.attainment_chart, performance.pvm_chart):
         shown = chart(hostile)
         assert isinstance(shown, PngFigure), chart.__name__
         assert shown._repr_png_().startswith(b"\x89PNG")
@@ -380,9 +386,9 @@ def test_compare_to_defaults_to_the_previous_snapshot_and_bad_dates_are_named(
     latest = dt.date.fromisoformat(dates[-1])
     assert performance.resolve_compare_to(latest, "", folder).isoformat() == dates[-2]
     assert performance.resolve_compare_to(dt.date.fromisoformat(dates[0]), "", folder) is None
-    with pytest.raises(performance.ParameterError, match="no snapshot for that date"):
+    with pytest.raises(ParameterError, match="no snapshot for that date"):
         performance.resolve_compare_to(latest, "2020-01-06", folder)
-    with pytest.raises(performance.ParameterError, match="must be before as_of"):
+    with pytest.raises(ParameterError, match="must be before as_of"):
         performance.resolve_compare_to(latest, dates[-1], folder)
-    with pytest.raises(performance.ParameterError, match="YYYY-MM-DD"):
+    with pytest.raises(ParameterError, match="YYYY-MM-DD"):
         performance.resolve_compare_to(latest, "last week", folder)

@@ -16,7 +16,7 @@ import pytest
 from salesops_lib.analytics.performance import variance
 from salesops_lib.analytics.performance import waterfall as wf
 from salesops_lib.data.warehouse import Warehouse
-from salesops_lib.reports import overview, performance
+from salesops_lib.reports import performance
 from tests.conftest import Workspace
 from tests.demo_fixtures import AS_OF, generate, read_truth
 from tests.test_performance import expected_headlines
@@ -28,7 +28,7 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
     paths = generate(folder, scale=500_000, weeks=2)
     diagnoses = {}
     for region in ("all", "dach"):
-        with overview.open_report_warehouse(region, "", snapshots_dir=folder) as warehouse:
+        with performance.open_report_warehouse(region, "", snapshots_dir=folder) as warehouse:
             data = performance.load_performance(warehouse, region, snapshots_dir=folder)
         diagnoses[region] = performance.diagnose(data)
     yield {"folder": folder, "truth": read_truth(paths[-1]), "diagnoses": diagnoses}
@@ -82,7 +82,7 @@ def test_price_increase_is_attributed_to_price(demo: dict[str, Any]) -> None:
     by_product = variance.price_volume_mix(before, after, by="product_id")
     families = bookings.drop_duplicates("product_id").set_index("product_id")["product_family"]
     by_product["product_family"] = by_product["product_id"].map(families)
-    fam = performance.pvm_by_family(by_product).set_index("product_family")
+    fam = variance.pvm_by_family(by_product).set_index("product_family")
     effects = fam[["volume_effect", "mix_effect", "price_effect"]].sum(axis=1)
     assert (effects - fam["total_variance"]).abs().max() < 0.005
     factor = planted["factor"]

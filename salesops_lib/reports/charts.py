@@ -16,7 +16,7 @@ import matplotlib as mpl
 import pandas as pd
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
-from matplotlib.ticker import FuncFormatter, MaxNLocator, PercentFormatter
+from matplotlib.ticker import FuncFormatter
 
 from salesops_lib.reports.narrative import format_change, format_money, format_pct
 
@@ -48,8 +48,6 @@ HOUSE_RC: dict[str, object] = {
     "figure.dpi": 100,
 }
 PNG_DPI = 110
-ATTAINMENT_CAP = 3.0
-"""Rep attainment above this ratio is drawn in the last bin, so a few outliers don't squash it."""
 
 
 def region_palette(region_ids: Iterable[str]) -> dict[str, str]:
@@ -71,105 +69,17 @@ def money_formatter() -> FuncFormatter:
     return FuncFormatter(lambda value, _pos: format_money(value))
 
 
-def _new_axes(width: float = 9.0, height: float = 4.2) -> tuple[Figure, Axes]:
+def plain_labels(labels: Iterable[object]) -> list[str]:
+    """Tick labels from untrusted text, with ``$`` escaped so they never become mathtext."""
+    return [str(label).replace("$", r"\$") for label in labels]
+
+
+def new_axes(width: float = 9.0, height: float = 4.2) -> tuple[Figure, Axes]:
+    """A new figure with one axes in the house style (no pyplot state)."""
     with mpl.rc_context(HOUSE_RC):
         figure = Figure(figsize=(width, height), layout="constrained")
         axes = figure.add_subplot()
     return figure, axes
-
-
-def monthly_bookings_chart(monthly: pd.DataFrame, palette: Mapping[str, str], title: str) -> Figure:
-    """Stacked monthly bookings per region.
-
-    Args:
-        monthly: Rows of (month, region_id, bookings_amount), as from
-            :func:`salesops_lib.reports.overview.monthly_bookings`.
-        palette: Region id -> colour (:func:`region_palette`).
-        title: The finding the chart shows.
-
-    Returns:
-        The figure.
-    """
-    wide = monthly.pivot_table(
-        index="month", columns="region_id", values="bookings_amount", aggfunc="sum", fill_value=0
-    ).sort_index()
-    with mpl.rc_context(HOUSE_RC):
-        figure, axes = _new_axes()
-        bottom = pd.Series(0.0, index=wide.index)
-        labels = [f"{m:%b %y}" for m in wide.index]
-        for region_id in wide.columns:
-            axes.bar(
-                labels,
-                wide[region_id],
-                bottom=bottom,
-                color=palette.get(region_id),
-                label=region_id,
-                width=0.8,
-            )
-            bottom = bottom + wide[region_id]
-        axes.set_title(title, parse_math=False)  # untrusted text: never mathtext
-        axes.set_xlabel("Order month")
-        axes.set_ylabel("Bookings (USD)")
-        axes.yaxis.set_major_formatter(money_formatter())
-        axes.tick_params(axis="x", labelrotation=90)
-        if len(wide.columns) > 1:
-            axes.legend(title="Region", loc="upper left", bbox_to_anchor=(1.0, 1.0))
-    return figure
-
-
-def pipeline_stage_chart(by_stage_and_category: pd.DataFrame, title: str) -> Figure:
-    """Horizontal bars of open pipeline per stage, stacked by forecast category.
-
-    Args:
-        by_stage_and_category: One row per stage with a column per forecast category, as from
-            :func:`salesops_lib.reports.overview.pipeline_by_stage_and_category`.
-        title: The finding the chart shows.
-
-    Returns:
-        The figure.
-    """
-    stages = list(by_stage_and_category["stage"])[::-1]
-    frame = by_stage_and_category.set_index("stage").loc[stages]
-    with mpl.rc_context(HOUSE_RC | {"axes.grid.axis": "x"}):
-        figure, axes = _new_axes(height=3.4)
-        left = pd.Series(0.0, index=frame.index)
-        for category, colour in CATEGORY_COLORS.items():
-            values = frame[category] if category in frame else 0.0 * left
-            axes.barh(stages, values, left=left, color=colour, label=category)
-            left = left + values
-        axes.set_title(title, parse_math=False)  # untrusted text: never mathtext
-        axes.set_xlabel("Open pipeline amount (USD)")
-        axes.set_ylabel("Stage")
-        axes.xaxis.set_major_formatter(money_formatter())
-        axes.legend(title="Forecast category", loc="lower right")
-    return figure
-
-
-def attainment_distribution_chart(rep_ytd: pd.DataFrame, title: str) -> Figure:
-    """Histogram of rep attainment year to date with a line at 100%.
-
-    Args:
-        rep_ytd: One row per rep with an ``attainment`` column (ratio; NaN for zero quota).
-        title: The finding the chart shows.
-
-    Returns:
-        The figure.
-    """
-    values = rep_ytd["attainment"].dropna().astype(float).clip(upper=ATTAINMENT_CAP)
-    with mpl.rc_context(HOUSE_RC):
-        figure, axes = _new_axes(height=3.4)
-        if len(values):
-            bins = [step / 10 for step in range(int(ATTAINMENT_CAP * 10) + 2)]
-            axes.hist(values, bins=bins, color=HOUSE_COLORS[0], edgecolor="white")
-        axes.axvline(1.0, color="#444444", linestyle="--", linewidth=1)
-        axes.set_title(title, parse_math=False)  # untrusted text: never mathtext
-        axes.set_xlabel(
-            f"Attainment year to date (% of quota; {ATTAINMENT_CAP:.0%} or more in the last bar)"
-        )
-        axes.set_ylabel("Reps (count)")
-        axes.yaxis.set_major_locator(MaxNLocator(integer=True))
-        axes.xaxis.set_major_formatter(PercentFormatter(xmax=1.0, decimals=0))
-    return figure
 
 
 @dataclass(frozen=True)

@@ -1,8 +1,9 @@
-"""Sentences for executives, generated from numbers, and the HTML that carries them.
+"""Generic formatting for executives: money, percentages, changes, and the HTML that carries text.
 
-The ``*_sentences`` and ``*_title`` functions return plain text; the ``*_html`` functions escape
-every piece of text with :func:`html.escape` (region and account names are untrusted CRM text)
-and wrap it in simple markup. :class:`Html` lets a notebook cell display such markup.
+Report modules write their own sentences from their own numbers; this module only formats values
+and wraps plain text in markup, escaping every piece with :func:`html.escape` (region, rep and
+account names are untrusted CRM text). :class:`Html` lets a notebook cell display such markup.
+It imports no report module.
 """
 
 from __future__ import annotations
@@ -12,13 +13,7 @@ import html
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
-
-if TYPE_CHECKING:
-    from salesops_lib.reports.overview import AttainmentSummary, BookingsComparison, PipelineSummary
-
-FLAT_GROWTH = 0.005
-"""Growth smaller than this (in either direction) is called flat."""
+from typing import Any
 
 
 @dataclass(frozen=True)
@@ -58,125 +53,15 @@ def format_change(value: float | None) -> str:
     return text if text == "n/a" or text.startswith("-") else f"+{text}"
 
 
-def growth_phrase(growth: float | None) -> str:
-    """Describe 12-month bookings growth: ``Bookings up 12% on the prior 12 months``."""
-    if growth is None:
-        return "no bookings in the prior 12 months to compare with"
-    if abs(growth) < FLAT_GROWTH:
-        return "Bookings flat on the prior 12 months"
-    direction = "up" if growth > 0 else "down"
-    return f"Bookings {direction} {format_pct(abs(growth))} on the prior 12 months"
+def paragraph(text: str) -> Html:
+    """One plain-text sentence as an escaped HTML paragraph (``<p>…</p>``)."""
+    return Html(f"<p>{html.escape(text)}</p>")
 
 
-def bookings_sentence(region_name: str, bookings: BookingsComparison) -> str:
-    """One sentence on bookings of the last 12 months against the prior 12 months."""
-    window = f"{bookings.first_month:%b %Y} to {bookings.last_month:%b %Y}"
-    text = (
-        f"{region_name} booked {format_money(bookings.last_12m)} in the last 12 months ({window})"
-    )
-    if bookings.growth is None:
-        return f"{text}, with no bookings in the prior 12 months to compare with."
-    if abs(bookings.growth) < FLAT_GROWTH:
-        change = "flat on"
-    else:
-        change = f"{'up' if bookings.growth > 0 else 'down'} {format_pct(abs(bookings.growth))} on"
-    return f"{text}, {change} the prior 12 months ({format_money(bookings.prior_12m)})."
-
-
-def pipeline_sentence(pipeline: PipelineSummary) -> str:
-    """One sentence on the open pipeline and where it sits."""
-    if not pipeline.open_count:
-        return "There is no open pipeline."
-    deals = "opportunity" if pipeline.open_count == 1 else "opportunities"
-    return (
-        f"Open pipeline is {format_money(pipeline.open_amount)} across "
-        f"{pipeline.open_count:,} {deals}; {format_pct(pipeline.top_stage_share)} of it sits in "
-        f"{pipeline.top_stage}, and {format_money(pipeline.commit_amount)} is in Commit."
-    )
-
-
-def attainment_sentence(attainment: AttainmentSummary) -> str:
-    """One sentence on quota attainment year to date and the share of reps at/above 100%."""
-    if not attainment.months:
-        return "No month of this year is complete yet, so there is no year-to-date attainment."
-    if attainment.attainment is None or attainment.share_at_or_above_100 is None:
-        return "No quota is set for the complete months of this year."
-    months = "month" if attainment.months == 1 else "months"
-    return (
-        f"Attainment year to date is {format_pct(attainment.attainment)} of quota "
-        f"({format_money(attainment.bookings)} booked against {format_money(attainment.quota)} "
-        f"over {attainment.months} complete {months}); {attainment.reps_at_or_above_100} of "
-        f"{attainment.reps_with_quota} reps ({format_pct(attainment.share_at_or_above_100)}) "
-        "are at or above 100%."
-    )
-
-
-def summary_sentences(
-    region_name: str,
-    bookings: BookingsComparison,
-    pipeline: PipelineSummary,
-    attainment: AttainmentSummary,
-) -> list[str]:
-    """The executive summary as plain sentences (not escaped).
-
-    Args:
-        region_name: Display name of the region (untrusted text).
-        bookings: Last 12 months against the prior 12 months.
-        pipeline: The open pipeline.
-        attainment: Attainment year to date.
-
-    Returns:
-        Three sentences: bookings, pipeline, attainment.
-    """
-    return [
-        bookings_sentence(region_name, bookings),
-        pipeline_sentence(pipeline),
-        attainment_sentence(attainment),
-    ]
-
-
-def summary_html(
-    region_name: str,
-    bookings: BookingsComparison,
-    pipeline: PipelineSummary,
-    attainment: AttainmentSummary,
-) -> str:
-    """The executive summary as an HTML list, every sentence escaped.
-
-    Args:
-        region_name: Display name of the region (untrusted text).
-        bookings: Last 12 months against the prior 12 months.
-        pipeline: The open pipeline.
-        attainment: Attainment year to date.
-
-    Returns:
-        ``<ul class="summary">`` with one ``<li>`` per sentence.
-    """
-    items = "".join(
-        f"<li>{html.escape(s)}</li>"
-        for s in summary_sentences(region_name, bookings, pipeline, attainment)
-    )
-    return f'<ul class="summary">{items}</ul>'
-
-
-def pipeline_title(pipeline: PipelineSummary) -> str:
-    """Chart title stating where most open pipeline sits."""
-    if not pipeline.open_count:
-        return "No open pipeline"
-    return (
-        f"{format_pct(pipeline.top_stage_share)} of the {format_money(pipeline.open_amount)} "
-        f"open pipeline sits in {pipeline.top_stage}"
-    )
-
-
-def attainment_title(attainment: AttainmentSummary) -> str:
-    """Chart title stating how many reps are at or above 100% of quota year to date."""
-    if not attainment.reps_with_quota:
-        return "No rep has a quota year to date"
-    return (
-        f"{attainment.reps_at_or_above_100} of {attainment.reps_with_quota} reps "
-        f"({format_pct(attainment.share_at_or_above_100)}) are at or above 100% of quota YTD"
-    )
+def bullet_list(sentences: list[str]) -> Html:
+    """Plain-text sentences as an escaped HTML list (``<ul class="summary">``)."""
+    items = "".join(f"<li>{html.escape(s)}</li>" for s in sentences)
+    return Html(f'<ul class="summary">{items}</ul>')
 
 
 def provenance_html(

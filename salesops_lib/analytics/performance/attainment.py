@@ -12,8 +12,17 @@ Definitions used throughout:
   from the mart the quota of a QTD or YTD period is the quota *to date* (with the full quota of
   the as-of month); a frame that also holds the quotas of the period's later months (bookings
   0) gives the full-period quota.
-* **Attainment** = sum(bookings_amount) / sum(quota_amount) over the rows of a group. When the
-  quota sum is 0 the attainment is NaN and ``zero_quota`` is True (never infinity).
+* **Attainment** (the one rule, whatever the window) = sum(bookings_amount) / sum(quota_amount)
+  over the rep-months of a group and window. When the quota sum is 0 the attainment is NaN and
+  ``zero_quota`` is True (never infinity). Windows, each with one function:
+
+  - **period attainment** (:func:`attainment`): the rep-months of the period's months present in
+    the frame; with the later months' planned quotas added (:func:`with_later_quotas`, bookings
+    0) this is bookings so far against the *whole* period's quota (the performance report);
+  - **attainment year to date** (:func:`attainment_ytd`): the *complete* months of the as-of
+    year, January to the last complete month, so a partly elapsed month never counts (the
+    overview);
+  - the 12-month leaderboard and trend breaks (:mod:`.rep_trends`): the last 12 complete months.
 * **Gap to quota** = max(quota - bookings, 0). **Days left** = days after ``as_of`` up to and
   including the last day of the quota horizon: the latest month of the period present in the
   frame (at least the as-of month). From the mart that is the end of the as-of month; with the
@@ -38,11 +47,11 @@ import datetime as dt
 import numpy as np
 import pandas as pd
 
+from salesops_lib.analytics.performance.periods import PERIODS as PERIODS
+from salesops_lib.analytics.performance.periods import last_complete_month
+from salesops_lib.analytics.performance.periods import period_bounds as period_bounds
 from salesops_lib.core.errors import ParameterError
 from salesops_lib.core.frames import require_columns, to_cents
-
-PERIODS: tuple[str, ...] = ("month", "qtd", "ytd")
-"""Periods accepted by :func:`attainment`."""
 
 LEVELS: dict[str, list[str]] = {
     "rep": ["rep_id", "rep_name", "region_id", "manager_id"],
@@ -62,33 +71,9 @@ def _timestamp(value: dt.date | str | pd.Timestamp) -> pd.Timestamp:
     return pd.Timestamp(value).normalize()
 
 
-def period_bounds(
-    as_of: dt.date | str | pd.Timestamp, period: str
-) -> tuple[pd.Timestamp, pd.Timestamp]:
-    """Return the first and last month of the period that contains ``as_of``.
-
-    Args:
-        as_of: The as-of date.
-        period: ``"month"``, ``"qtd"`` or ``"ytd"``.
-
-    Returns:
-        ``(first_month, last_month)`` as month starts: the as-of month twice for ``month``,
-        the calendar quarter's first and last months for ``qtd``, January and December for
-        ``ytd``.
-
-    Raises:
-        ParameterError: If ``period`` is not one of :data:`PERIODS`.
-    """
-    if period not in PERIODS:
-        raise ParameterError(f"period_bounds: unknown period {period!r}; use one of {PERIODS}")
-    day = _timestamp(as_of)
-    as_of_month = pd.Timestamp(day.year, day.month, 1)
-    if period == "month":
-        return as_of_month, as_of_month
-    if period == "qtd":
-        first = pd.Timestamp(day.year, 3 * ((day.month - 1) // 3) + 1, 1)
-        return first, first + pd.DateOffset(months=2)
-    return pd.Timestamp(day.year, 1, 1), pd.Timestamp(day.year, 12, 1)
+def _ratio(bookings_cents: pd.Series, quota_cents: pd.Series) -> pd.Series:
+    """Attainment = bookings / quota, NaN where the quota is 0 (the one rule for every window)."""
+    return bookings_cents / quota_cents.where(quota_cents != 0)
 
 
 def attainment(
@@ -139,7 +124,7 @@ def attainment(
     out["quota_amount"] = out["quota_cents"] / 100
     out["bookings_amount"] = out["bookings_cents"] / 100
     out["zero_quota"] = out["quota_cents"] == 0
-    out["attainment"] = out["bookings_cents"] / out["quota_cents"].where(~out["zero_quota"])
+    out["attainment"] = _ratio(out["bookings_cents"], out["quota_cents"])
     gap_cents = (out["quota_cents"] - out["bookings_cents"]).clip(lower=0)
     out["gap_to_quota"] = gap_cents / 100
     day = _timestamp(as_of)
@@ -156,6 +141,82 @@ def attainment(
     return out.sort_values(
         ["attainment", *keys], ascending=[False, *[True] * len(keys)], na_position="last"
     ).reset_index(drop=True)
+
+
+def attainment_ytd(quota_attainment: pd.DataFrame, as_of: dt.date) -> pd.DataFrame:
+    """Attainment year to date per rep: bookings / quota over the complete months of the year.
+
+    Args:
+        quota_attainment: Rows of ``fct_quota_attainment`` (rep_id, rep_name, region_id,
+            manager_id, month, quota_amount, bookings_amount, is_complete_month).
+        as_of: The snapshot's as-of date.
+
+    Returns:
+        One row per rep with a quota row in a complete month of the as-of year: rep_id,
+        rep_name, region_id, manager_id, months (complete months counted), quota_ytd,
+        bookings_ytd (exact to the cent) and attainment = bookings_ytd / quota_ytd (NaN for a
+        zero quota). Sorted by rep_id.
+
+    Raises:
+        ParameterError: If a column is missing.
+    """
+    keys = ["rep_id", "rep_name", "region_id", "manager_id"]
+    cols = [*keys, "month", "quota_amount", "bookings_amount", "is_complete_month"]
+    require_columns(quota_attainment, cols, "attainment_ytd")
+    months = pd.to_datetime(quota_attainment["month"])
+    year_start = pd.Timestamp(as_of.year, 1, 1)
+    in_ytd = (months >= year_start) & (months <= last_complete_month(as_of))
+    rows = quota_attainment.loc[in_ytd & quota_attainment["is_complete_month"].astype(bool)]
+    rows = rows.assign(
+        quota_cents=to_cents(rows["quota_amount"]), bookings_cents=to_cents(rows["bookings_amount"])
+    )
+    per_rep = rows.groupby(keys, as_index=False, dropna=False).agg(
+        months=("month", "size"),
+        quota_cents=("quota_cents", "sum"),
+        bookings_cents=("bookings_cents", "sum"),
+    )
+    out = per_rep.assign(
+        quota_ytd=per_rep["quota_cents"] / 100,
+        bookings_ytd=per_rep["bookings_cents"] / 100,
+        attainment=_ratio(per_rep["bookings_cents"], per_rep["quota_cents"]),
+    )
+    columns = [*keys, "months", "quota_ytd", "bookings_ytd", "attainment"]
+    return out[columns].sort_values("rep_id").reset_index(drop=True)
+
+
+def with_later_quotas(
+    quota_attainment: pd.DataFrame, period_quotas: pd.DataFrame, reps: pd.DataFrame
+) -> pd.DataFrame:
+    """Add the period's months after the as-of month (quota from the plan, bookings 0).
+
+    ``fct_quota_attainment`` stops at the as-of month; with the later months of the period
+    :func:`attainment` measures against the full period's quota and spreads the gap over the
+    days left to the period's end.
+
+    Args:
+        quota_attainment: ``fct_quota_attainment`` rows.
+        period_quotas: Planned quotas of the period's months (rep_id, month, quota_amount).
+        reps: ``dim_reps`` rows (rep_id, rep_name, region_id, manager_id).
+
+    Returns:
+        The rows of ``quota_attainment`` plus one row per rep and later month of the period
+        (bookings_amount 0, attainment NaN, is_complete_month False).
+    """
+    months = pd.to_datetime(quota_attainment["month"])
+    latest = months.max() if len(months) else pd.Timestamp.min
+    later = period_quotas[pd.to_datetime(period_quotas["month"]) > latest]
+    if later.empty:
+        return quota_attainment
+    people = reps[["rep_id", "rep_name", "region_id", "manager_id"]]
+    extra = later[["rep_id", "month", "quota_amount"]].merge(people, on="rep_id", how="inner")
+    extra = extra.assign(
+        month=pd.to_datetime(extra["month"]),
+        bookings_amount=0.0,
+        attainment=np.nan,
+        is_complete_month=False,
+    )
+    base = quota_attainment.assign(month=months)
+    return pd.concat([base, extra[base.columns]], ignore_index=True)
 
 
 def attainment_distribution(rep_attainment: pd.DataFrame) -> pd.DataFrame:

@@ -14,7 +14,9 @@ Definitions:
   current stage is still *s* (open, undecided) is left out of the denominator when
   ``exclude_undecided`` is True (the default). A stage nobody entered has ``entered`` 0 and a
   NaN rate.
-* **Win rate** = won deals / closed deals (NaN when none closed).
+* **Win rate** = won deals / closed deals (NaN when none closed): :func:`win_rate_of`, the one
+  rule every win rate uses (per group over all closed deals in :func:`win_rate`, over the deals
+  closed in a period in :func:`~salesops_lib.analytics.performance.velocity.velocity_factors`).
 * **Cycle length** = close_date - created_date in days, for closed deals.
 * **Time in stage** = days_in_stage of completed stays (rows that are not current and have a
   days_in_stage); current stays are still running and left out.
@@ -34,7 +36,6 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from salesops_lib.core.errors import ParameterError
 from salesops_lib.core.frames import require_columns
@@ -141,6 +142,19 @@ def _deal_stage_outcomes(
     )
 
 
+def win_rate_of(won: pd.Series, closed: pd.Series) -> pd.Series:
+    """Win rate = won deals / closed deals, NaN where none closed.
+
+    Args:
+        won: Won deals per group.
+        closed: Closed (won or lost) deals per group, aligned with ``won``.
+
+    Returns:
+        The win rate per group (float).
+    """
+    return won.astype(float) / closed.where(closed > 0).astype(float)
+
+
 def win_rate(opportunities: pd.DataFrame, group_by: str = "region_id") -> pd.DataFrame:
     """Win rate and cycle length of closed deals per group.
 
@@ -172,7 +186,7 @@ def win_rate(opportunities: pd.DataFrame, group_by: str = "region_id") -> pd.Dat
     out = per_group.reindex(groups).rename_axis(group_by).reset_index()
     out["closed"] = out["closed"].fillna(0).astype("int64")
     out["won"] = out["won"].fillna(0).astype("int64")
-    out["win_rate"] = out["won"] / out["closed"].where(out["closed"] > 0)
+    out["win_rate"] = win_rate_of(out["won"], out["closed"])
     return out[[group_by, "closed", "won", "win_rate", "median_cycle_days", "mean_cycle_days"]]
 
 
@@ -360,6 +374,8 @@ def _compare(
     min_deals: int,
 ) -> dict[str, float | int]:
     """Time and conversion of one group and stage against the rest of the company."""
+    from scipy import stats  # heavy: loaded only when a test runs (in the store build)
+
     med_g = float(np.median(mine)) if len(mine) else np.nan
     med_r = float(np.median(rest)) if len(rest) else np.nan
     time_p = np.nan

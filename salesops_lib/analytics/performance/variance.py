@@ -180,3 +180,23 @@ def target_variance(
     out["variance"] = variance_cents / 100
     out["variance_pct"] = out["variance"] / out["target_amount"].where(out["target_amount"] != 0)
     return out
+
+
+def pvm_by_family(by_product: pd.DataFrame) -> pd.DataFrame:
+    """Add a per-product price/volume/mix table up to product families, in exact cents.
+
+    Args:
+        by_product: :func:`variance.price_volume_mix` by product_id with a product_family
+            column.
+
+    Returns:
+        One row per family: product_family, amount_base, amount_current, volume_effect,
+        mix_effect, price_effect, total_variance (each effect set still sums to the variance).
+    """
+    cols = ["amount_base", "amount_current", "volume_effect", "mix_effect", "price_effect",
+            "total_variance"]  # fmt: skip
+    cents = by_product[cols].apply(to_cents).assign(product_family=by_product["product_family"])
+    out = cents.groupby("product_family", as_index=False)[cols].sum()
+    for col in cols:
+        out[col] = out[col] / 100
+    return out

@@ -7,7 +7,8 @@ Definitions for a period [start, end] (both days included):
 
 * ``open_deals`` (N): opportunities open at the end of the period, reconstructed from the
   snapshot: created_date <= end and (not closed, or close_date > end).
-* ``win_rate`` (W): won / closed among deals whose close_date falls in the period.
+* ``win_rate`` (W): won / closed among deals whose close_date falls in the period (the one
+  win-rate rule, :func:`~salesops_lib.analytics.performance.funnel.win_rate_of`).
 * ``avg_deal_size`` (A): mean amount of the deals won in the period.
 * ``cycle_days`` (L): mean days from created_date to close_date of the deals won in the period.
 * **Velocity per day** = N x W x A / L: the bookings a day the pipeline is expected to produce.
@@ -31,6 +32,7 @@ from collections.abc import Mapping
 
 import pandas as pd
 
+from salesops_lib.analytics.performance.funnel import win_rate_of
 from salesops_lib.core.errors import ParameterError
 from salesops_lib.core.frames import require_columns
 
@@ -130,7 +132,7 @@ def velocity_factors(
             "cycle_days": won.groupby("_group")["cycle"].mean(),
         }
     )
-    out["win_rate"] = out["won_deals"] / out["closed_deals"].where(out["closed_deals"] > 0)
+    out["win_rate"] = win_rate_of(out["won_deals"], out["closed_deals"])
     out["velocity_per_day"] = [
         velocity(float(r.open_deals), r.win_rate, r.avg_deal_size, r.cycle_days)
         for r in out.itertuples()

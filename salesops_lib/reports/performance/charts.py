@@ -1,8 +1,9 @@
 """Charts of the performance report, in the house style of :mod:`salesops_lib.reports.charts`.
 
-Every function takes a :class:`~salesops_lib.reports.performance.Diagnosis` and returns a
-:class:`~salesops_lib.reports.charts.PngFigure` whose title states the finding, or an HTML sentence
-naming the data that would enable the chart when it is missing.
+Every function takes a :class:`~salesops_lib.reports.performance.diagnosis.Diagnosis` and returns
+a :class:`~salesops_lib.reports.charts.PngFigure` whose title states the finding, or an HTML
+sentence: what data would enable the chart (:func:`~salesops_lib.reports.base.needs`) or why
+there is nothing to draw.
 """
 
 from __future__ import annotations
@@ -10,16 +11,15 @@ from __future__ import annotations
 import matplotlib as mpl
 import numpy as np
 import pandas as pd
-from matplotlib.figure import Figure
 from matplotlib.ticker import PercentFormatter
 
 from salesops_lib.analytics.performance.velocity import FACTORS
 from salesops_lib.core.frames import to_cents
 from salesops_lib.data.schema import OPEN_STAGES
-from salesops_lib.reports import charts, narrative
+from salesops_lib.reports import charts, missing_data, narrative
 from salesops_lib.reports.charts import HOUSE_COLORS, HOUSE_RC, PngFigure, money_formatter
 from salesops_lib.reports.narrative import format_money, format_pct
-from salesops_lib.reports.performance import Diagnosis, narrative_escape
+from salesops_lib.reports.performance.diagnosis import Diagnosis, section_gap
 
 UP, DOWN, TOTAL = "#029e73", "#d55e00", "#0173b2"
 """Waterfall colours: rises, falls, start/end totals."""
@@ -27,20 +27,9 @@ UP, DOWN, TOTAL = "#029e73", "#d55e00", "#0173b2"
 MAX_REPS_SHOWN = 30
 
 
-def _missing(text: str) -> narrative.Html:
-    return narrative.Html(f'<p class="missing">{narrative_escape(text)}</p>')
-
-
-def _plain(labels: pd.Series) -> list[str]:
-    """Tick labels from untrusted text, with ``$`` escaped so they never become mathtext."""
-    return [str(label).replace("$", r"\$") for label in labels]
-
-
-def _axes(width: float = 9.0, height: float = 4.2) -> tuple[Figure, object]:
-    with mpl.rc_context(HOUSE_RC):
-        figure = Figure(figsize=(width, height), layout="constrained")
-        axes = figure.add_subplot()
-    return figure, axes
+_missing = missing_data.missing_note
+_plain = charts.plain_labels
+_axes = charts.new_axes
 
 
 def attainment_title(diagnosis: Diagnosis) -> str:
@@ -56,6 +45,8 @@ def attainment_title(diagnosis: Diagnosis) -> str:
 
 def attainment_chart(diagnosis: Diagnosis) -> PngFigure | narrative.Html:
     """Horizontal bars of rep attainment for the period with a line at 100%."""
+    if gap := section_gap(diagnosis, "attainment", "the rep attainment chart"):
+        return gap
     reps = diagnosis.rep_attainment.dropna(subset=["attainment"])
     if reps.empty:
         return _missing("No rep has a quota this period: load quotas to chart attainment.")
@@ -88,6 +79,8 @@ def waterfall_title(diagnosis: Diagnosis) -> str:
 
 def waterfall_chart(diagnosis: Diagnosis) -> PngFigure | narrative.Html:
     """Start bar, one floating bar per flow, end bar."""
+    if gap := section_gap(diagnosis, "waterfall", "the pipeline change waterfall"):
+        return gap
     bars = diagnosis.waterfall
     if bars.empty:
         return _missing(
@@ -149,15 +142,17 @@ def bottleneck_title(diagnosis: Diagnosis) -> str:
 
 def bottleneck_chart(diagnosis: Diagnosis) -> PngFigure | narrative.Html:
     """Median days in each open stage: the region against the rest of the company."""
+    if gap := section_gap(diagnosis, "funnel", "the time in stage chart"):
+        return gap
     tests = diagnosis.bottlenecks
     if tests.empty:
         return _missing("Time in stage needs opportunity stage history.")
-    if diagnosis.data.region == "all":
+    if diagnosis.data.context.is_company:
         wide = tests.pivot(index="stage", columns="region_id", values="time_ratio")
         wide = wide.reindex(list(OPEN_STAGES))
         with mpl.rc_context(HOUSE_RC):
             figure, axes = _axes()
-            palette = charts.region_palette(diagnosis.data.region_ids)
+            palette = charts.region_palette(diagnosis.data.context.region_ids)
             width = 0.8 / max(len(wide.columns), 1)
             x = np.arange(len(wide.index))
             for i, region in enumerate(wide.columns):
@@ -179,7 +174,7 @@ def bottleneck_chart(diagnosis: Diagnosis) -> PngFigure | narrative.Html:
             tests["median_days_group"],
             0.4,
             color=HOUSE_COLORS[0],
-            label=diagnosis.data.region_name,
+            label=diagnosis.data.context.region_name,
         )
         axes.bar(
             x + 0.2, tests["median_days_rest"], 0.4, color=HOUSE_COLORS[-1], label="Rest of company"
@@ -213,6 +208,8 @@ def velocity_title(diagnosis: Diagnosis) -> str:
 
 def velocity_chart(diagnosis: Diagnosis) -> PngFigure | narrative.Html:
     """Contribution of each factor to the change of velocity (they sum to the change)."""
+    if gap := section_gap(diagnosis, "velocity", "the velocity chart"):
+        return gap
     change = diagnosis.velocity_change
     if change.empty or pd.isna(change["change"].iloc[0]):
         return _missing(
@@ -248,6 +245,8 @@ def anomaly_title(diagnosis: Diagnosis) -> str:
 
 def anomaly_chart(diagnosis: Diagnosis) -> PngFigure | narrative.Html:
     """Weekly bookings against the expected baseline, flagged weeks marked."""
+    if gap := section_gap(diagnosis, "anomalies", "the weekly bookings chart"):
+        return gap
     scored = diagnosis.anomalies
     if scored.empty:
         return _missing("Weekly bookings need order lines.")
@@ -301,6 +300,8 @@ def pvm_title(diagnosis: Diagnosis) -> str:
 
 def pvm_chart(diagnosis: Diagnosis) -> PngFigure | narrative.Html:
     """Price, volume and mix effect per product family (stacked), against a year earlier."""
+    if gap := section_gap(diagnosis, "pvm", "the price, volume and mix chart"):
+        return gap
     pvm = diagnosis.pvm
     if pvm.empty:
         return _missing("No bookings in the period or a year earlier to compare.")

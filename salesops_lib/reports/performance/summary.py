@@ -19,7 +19,6 @@ rep and deal names are untrusted CRM text).
 
 from __future__ import annotations
 
-import html
 from dataclasses import dataclass
 
 import pandas as pd
@@ -27,7 +26,7 @@ import pandas as pd
 from salesops_lib.core.frames import to_cents
 from salesops_lib.reports import narrative
 from salesops_lib.reports.narrative import format_change, format_money, format_pct
-from salesops_lib.reports.performance import Diagnosis
+from salesops_lib.reports.performance.diagnosis import Diagnosis
 
 MAX_SENTENCES = 6
 """At most this many sentences in the summary."""
@@ -63,7 +62,7 @@ def attainment_sentence(diagnosis: Diagnosis) -> SummarySentence | None:
     data = diagnosis.data
     figure = "Attainment"
     text = (
-        f"{data.region_name} is at {format_pct(row['attainment'])} of quota "
+        f"{data.context.region_name} is at {format_pct(row['attainment'])} of its quota for "
         f"{data.period_label} ({format_money(row['bookings_amount'])} booked against "
         f"{format_money(row['quota_amount'])})"
     )
@@ -204,7 +203,7 @@ def summary_sentences(diagnosis: Diagnosis) -> list[SummarySentence]:
     """The executive summary: up to six sentences, most money at stake first.
 
     Args:
-        diagnosis: Output of :func:`salesops_lib.reports.performance.diagnose`.
+        diagnosis: Output of :func:`~salesops_lib.reports.performance.diagnosis.diagnose`.
 
     Returns:
         The sentences, sorted by money at stake (largest first; ties keep the topic order of
@@ -228,13 +227,8 @@ def summary_html(diagnosis: Diagnosis) -> narrative.Html:
     """The executive summary as an escaped HTML list (one sentence when nothing is known)."""
     sentences = summary_sentences(diagnosis)
     if not sentences:
-        return narrative.Html(
-            "<p>"
-            + html.escape(
-                "The snapshot holds no quotas, pipeline or bookings for this region: "
-                "there is nothing to summarize."
-            )
-            + "</p>"
+        return narrative.paragraph(
+            "The snapshot holds no quotas, pipeline or bookings for this region: "
+            "there is nothing to summarize."
         )
-    items = "".join(f"<li>{html.escape(s.text)}</li>" for s in sentences)
-    return narrative.Html(f'<ul class="summary">{items}</ul>')
+    return narrative.bullet_list([s.text for s in sentences])
