@@ -296,3 +296,82 @@ def test_index_headlines_show_known_numbers_of_any_report() -> None:
         {"customers": 1234, "revenue_at_stake": 70998.55, "region_name": "DACH", "other": 5.0}
     )
     assert text == "Customers 1,234 · Revenue at stake $71K"
+
+
+ISOLATION_BODY = """\
+import os, warnings
+print('leaked:', 'leak' in globals(), os.environ.get('SALESOPS_TEST_LEAK'),
+      os.getcwd() == os.path.dirname(os.path.abspath('01-trivial.ipynb')), len(warnings.filters),
+      'pid', os.getpid())
+leak = region
+os.environ['SALESOPS_TEST_LEAK'] = region
+warnings.simplefilter('ignore')
+os.chdir('/')
+"""
+
+
+@pytest.mark.e2e
+def test_kept_kernel_starts_every_run_fresh_and_a_failed_run_ends_its_kernel(
+    tmp_path: Path,
+) -> None:
+    """One worker runs four regions in a row: each sees none of the previous run's state."""
+    notebook = write_notebook(tmp_path / "01-trivial.ipynb", fail_for="bad", body=ISOLATION_BODY)
+    reports = tmp_path / "reports"
+    results = run_reports([notebook], ["a", "b", "bad", "c"], AS_OF, reports, workers=1)
+    assert [r.status for r in results] == ["ok", "ok", "failed", "ok"]
+
+    def run_of(region: str) -> tuple[str, list[int | None], bool]:
+        folder = reports / AS_OF / (region if region != "bad" else "_failed/bad")
+        executed = nbformat.read(folder / "01-trivial.ipynb", as_version=4)
+        printed = "".join(o.get("text", "") for c in executed.cells for o in c.get("outputs", [])
+                          if o.get("name") == "stdout")  # fmt: skip
+        counts = [c.get("execution_count") for c in executed.cells if c.cell_type == "code"]
+        record = json.loads((folder / "01-trivial.run.json").read_text())
+        return printed, counts, record["kernel_reused"]
+
+    (a_out, a_counts, a_reused), (b_out, b_counts, b_reused) = run_of("a"), run_of("b")
+    c_out, c_counts, c_reused = run_of("c")
+    assert (a_reused, b_reused, run_of("bad")[2], c_reused) == (False, True, True, False)
+    for out in (a_out, b_out, c_out):  # no global, env var, filter or folder of a previous run
+        assert out.startswith("leaked: False None True "), out
+    assert a_out.split("pid")[0] == b_out.split("pid")[0] == c_out.split("pid")[0]
+    assert a_out.split("pid")[1] == b_out.split("pid")[1] != c_out.split("pid")[1]
+    assert a_counts == b_counts == c_counts == list(range(1, len(a_counts) + 1))
+
+
+QUIET_SCHEDULE = """\
+jobs:
+  default:
+    notebooks: [01-trivial]
+    regions: [na-east, dach, uki]
+    cron: "0 6 * * mon"
+"""
+
+
+@pytest.mark.e2e
+def test_terminal_shows_progress_and_results_only_and_kernel_logs_go_to_records(
+    tiny_workspace: Workspace, tmp_path: Path
+) -> None:
+    project = workspace_project(
+        tmp_path / "project", tiny_workspace, QUIET_SCHEDULE, {"01-trivial": "dach"}
+    )
+    write_notebook(
+        project / "notebooks" / "01-trivial.ipynb",
+        fail_for="dach",
+        body="import sys\nsys.__stderr__.write('kernel says hello from ' + region + '\\n')\n"
+        "sys.__stderr__.flush()",
+    )
+    result = salesops_cli(project_env(project), "run", "--workers", "2")
+    assert result.returncode == 1, result.stderr[-3000:]
+    terminal = result.stdout + result.stderr
+    assert "without encryption" not in terminal
+    assert "KeyboardInterrupt" not in terminal
+    assert "kernel says hello" not in terminal
+    assert "[3/3]" in result.stderr and "ValueError: boom in dach" in result.stderr
+    assert "2 report(s) published, 0 unchanged (skipped), 1 failed" in result.stdout
+    day = project / "reports" / AS_OF
+    for region in ("na-east", "uki"):
+        record = json.loads((day / region / "01-trivial.run.json").read_text())
+        assert record["kernel_log"] == f"kernel says hello from {region}\n"
+    failed = json.loads((day / "_failed" / "dach" / "01-trivial.run.json").read_text())
+    assert failed["kernel_log"] == ""

@@ -3,14 +3,16 @@
 A trivial notebook follows the report pattern (a ``parameters`` cell, a ``headlines`` cell) and
 misbehaves on request, by region: raise, hang, or kill its kernel. A project is a folder with
 ``config/workbench.yml``, ``config/schedule.yml`` and ``notebooks/`` that ``SALESOPS_HOME`` points
-the CLI at.
+the CLI at. :func:`start_dask_cluster` starts a real local Dask scheduler and workers.
 """
 
 from __future__ import annotations
 
 import os
+import socket
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import nbformat
@@ -131,3 +133,82 @@ def workspace_project(
 ) -> Path:
     """:func:`make_project` over a workspace's snapshots."""
     return make_project(folder, workspace.snapshots, schedule, notebooks)
+
+
+DASK = str(Path(sys.executable).parent / "dask")
+
+
+def free_port() -> int:
+    """A TCP port on loopback that is free now."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def stop_processes(processes: list[subprocess.Popen[bytes]]) -> None:
+    """Terminate processes (last started first), killing those that do not exit in 20 s."""
+    for process in reversed(processes):
+        process.terminate()
+    for process in reversed(processes):
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(timeout=10)
+
+
+def start_dask_cluster(
+    env: dict[str, str], cwd: Path, logs: Path, workers: int = 2
+) -> tuple[str, list[subprocess.Popen[bytes]]]:
+    """Start ``dask scheduler`` and single-threaded ``dask worker`` processes on loopback.
+
+    Args:
+        env: Environment of the scheduler and workers.
+        cwd: Working folder of the workers.
+        logs: Folder for their logs (created).
+        workers: Worker processes to start and wait for.
+
+    Returns:
+        The scheduler address and the processes (scheduler first); stop them with
+        :func:`stop_processes`, also when this raises.
+    """
+    from distributed import Client
+
+    address = f"tcp://127.0.0.1:{free_port()}"
+    port = address.rsplit(":", 1)[1]
+    logs.mkdir(parents=True, exist_ok=True)
+    processes: list[subprocess.Popen[bytes]] = []
+    try:
+        processes.append(
+            subprocess.Popen(
+                [DASK, "scheduler", "--host", "127.0.0.1", "--port", port, "--no-dashboard"],
+                env=env,
+                stdout=subprocess.DEVNULL,
+                stderr=(logs / "scheduler.log").open("wb"),
+            )
+        )
+        for number in range(1, workers + 1):
+            processes.append(
+                subprocess.Popen(
+                    [DASK, "worker", address, "--nworkers", "1", "--nthreads", "1", "--no-nanny",
+                     "--no-dashboard", "--host", "127.0.0.1", "--name", f"w{number}"],
+                    env=env,
+                    cwd=cwd,
+                    stdout=subprocess.DEVNULL,
+                    stderr=(logs / f"worker{number}.log").open("wb"),
+                )
+            )  # fmt: skip
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                with Client(address, timeout=5) as client:
+                    client.wait_for_workers(workers, timeout=60)
+                break
+            except OSError:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.5)
+    except BaseException:
+        stop_processes(processes)
+        raise
+    return address, processes

@@ -117,12 +117,15 @@ class Warehouse:
         threads: int = 2,
         memory_limit: str = "4GB",
         analytics_dir: Path | None = None,
+        store: Store | None = None,
     ) -> None:
         self.snapshot = snapshot
         self.as_of: dt.date = snapshot.as_of
-        self.store: Store | None = (
-            None if analytics_dir is None else find_store(analytics_dir, snapshot)
-        )
+        if store is not None and store.manifest.get("snapshot_checksum") != snapshot.checksum:
+            raise WorkbenchError(f"analytics store {store.folder} is not of this snapshot")
+        self.store: Store | None = store
+        if store is None and analytics_dir is not None:
+            self.store = find_store(analytics_dir, snapshot)
         self._lock = threading.RLock()
         self._region_ids: list[str] | None = None
         self._columns: dict[str, list[str]] = {}
@@ -139,13 +142,19 @@ class Warehouse:
 
     @classmethod
     def open(
-        cls, as_of: str | dt.date | None = None, snapshots_dir: Path | None = None
+        cls,
+        as_of: str | dt.date | None = None,
+        snapshots_dir: Path | None = None,
+        store: Store | None = None,
     ) -> Warehouse:
         """Open and verify a snapshot, then build the warehouse over it.
 
         Args:
             as_of: As-of date (``YYYY-MM-DD`` or a date); ``None`` opens the latest snapshot.
             snapshots_dir: Folder of snapshots; defaults to the configured one.
+            store: The snapshot's analytics store to register (as built by
+                :func:`salesops_lib.analytics.build.build_store`); by default the store of
+                this snapshot and code version is looked up beside the snapshots folder.
 
         Returns:
             The warehouse; use it as a context manager or call :meth:`close`.
@@ -161,6 +170,7 @@ class Warehouse:
             threads=cfg.duckdb.threads,
             memory_limit=cfg.duckdb.memory_limit,
             analytics_dir=cfg.analytics_dir_for(folder),
+            store=store,
         )
 
     # -- set-up -----------------------------------------------------------------------------
@@ -349,7 +359,17 @@ class Warehouse:
                 raise ParameterError(
                     f"Warehouse.query runs one read-only SELECT statement; got {shown}"
                 )
-            return self._con.execute(sql, params or []).df()
+            try:
+                return self._con.execute(sql, params or []).df()
+            except duckdb.CatalogException as exc:
+                missing = re.search(r"name (an_[a-z0-9_]+) does not exist", str(exc))
+                if missing is None or self.store is not None:
+                    raise
+                raise ParameterError(
+                    f"{missing.group(1)}: the analytics store of snapshot "
+                    f"{self.snapshot.snapshot_id} is not built for this code; run "
+                    f"`salesops build --as-of {self.snapshot.snapshot_id}`"
+                ) from None
 
     def regions(self) -> pd.DataFrame:
         """Return ``dim_regions``: one row per region (region_id, region_name)."""

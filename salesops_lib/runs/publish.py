@@ -168,6 +168,27 @@ def _cell(
     return f'<span class="status-ok">ok</span> {link}<br><small>{numbers}</small>'
 
 
+_PAGE_TITLE = re.compile(r"<title>(.*?)</title>", re.S)
+
+
+def question_pages(region_dir: Path) -> list[tuple[str, str]]:
+    """The analysts' question pages (``q-*.html``) of one region folder: (file name, title)."""
+    pages = []
+    for path in sorted(region_dir.glob("q-*.html")) if region_dir.is_dir() else []:
+        found = _PAGE_TITLE.search(path.read_text(encoding="utf-8", errors="replace")[:4096])
+        title = html.unescape(found.group(1)).strip() if found else path.stem
+        pages.append((path.name, title))
+    return pages
+
+
+def _questions_cell(as_of_dir: Path, region: str) -> str:
+    links = [
+        f'<a href="{html.escape(f"{region}/{name}")}">{html.escape(title)}</a>'
+        for name, title in question_pages(as_of_dir / region)
+    ]
+    return "<br>".join(links) if links else "&ndash;"
+
+
 def date_index_html(as_of_dir: Path) -> str:
     """Build the index page of one as-of folder from the run records on disk.
 
@@ -181,12 +202,21 @@ def date_index_html(as_of_dir: Path) -> str:
     published = _records(as_of_dir)
     failed = _records(as_of_dir / FAILED_DIR)
     keys = set(published) | set(failed)
-    regions = sorted({region for region, _ in keys}, key=_region_order)
+    with_questions = (
+        {p.name for p in as_of_dir.iterdir() if p.is_dir() and question_pages(p)}
+        if as_of_dir.is_dir()
+        else set()
+    )
+    regions = sorted({region for region, _ in keys} | with_questions, key=_region_order)
     topics = sorted({topic for _, topic in keys})
     region_names: dict[str, str] = {}
     for (region, _topic), record in sorted(failed.items()) + sorted(published.items()):
         region_names[region] = str(record.get("region_name") or region)
+    for region in with_questions - set(region_names):
+        region_names[region] = region
     header = "".join(f"<th>{html.escape(t)}</th>" for t in topics)
+    if with_questions:
+        header += "<th>questions</th>"
     rows = []
     for region in regions:
         name = html.escape(region_names[region])
@@ -194,6 +224,8 @@ def date_index_html(as_of_dir: Path) -> str:
             f"<td>{_cell(region, t, published.get((region, t)), failed.get((region, t)))}</td>"
             for t in topics
         )
+        if with_questions:
+            cells += f"<td>{_questions_cell(as_of_dir, region)}</td>"
         rows.append(f"<tr><th>{name} <small>({html.escape(region)})</small></th>{cells}</tr>")
     body = (
         f'<p><a href="../index.html">All report dates</a></p>'
