@@ -9,9 +9,12 @@ STAMP  := $(VENV)/.installed
 SALESOPS := $(BIN)/salesops
 SCALE  ?= default
 WORKERS ?= 2
+# pytest loads only the plugins the suite names (pyproject.toml addopts; nbval is started
+# explicitly by tests/test_notebooks.py): auto-loading every installed plugin costs seconds.
+PYTEST := PYTEST_DISABLE_PLUGIN_AUTOLOAD=1 $(BIN)/pytest
 
 .DEFAULT_GOAL := help
-.PHONY: help setup demo validate run test lint format lab bench clean
+.PHONY: help setup demo validate run test test-fast lint format lab bench clean
 
 help: ## Show this help
 	@awk 'BEGIN {FS = ":.*## "; printf "Usage: make <target> [SCALE=...] [WORKERS=...]\n\nTargets:\n"} \
@@ -39,14 +42,17 @@ run: validate ## Demo data -> contracts -> every report notebook for every regio
 test: setup ## Lint, then run the whole test suite (unit, contract, notebook, end to end)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	SALESOPS_KERNEL=salesops $(BIN)/pytest
+	SALESOPS_KERNEL=salesops $(PYTEST)
+
+test-fast: setup ## Unit and contract tests on tiny data: no kernels, no default-scale demo
+	$(PYTEST) -m "not e2e and not slow"
 
 lint: setup ## Lint and format the code with ruff
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
 
-lab: setup ## Open JupyterLab on notebooks/ with the project kernel
-	$(BIN)/jupyter lab --notebook-dir=notebooks
+lab: setup ## Open JupyterLab on notebooks/ with the project kernel (root too, e.g. in a container)
+	$(BIN)/jupyter lab --notebook-dir=notebooks --MultiKernelManager.default_kernel_name=salesops $(if $(filter 0,$(shell id -u)),--allow-root) $(LAB_ARGS)
 
 bench: setup ## Run every benchmark; results tables in reports/bench/ (takes 40-50 minutes)
 	mkdir -p reports/bench
@@ -57,6 +63,7 @@ bench: setup ## Run every benchmark; results tables in reports/bench/ (takes 40-
 	$(BIN)/python -m tests.bench.bench_import | tee reports/bench/import.md
 	SALESOPS_KERNEL=salesops $(BIN)/python -m tests.bench.bench_forecast_report | tee reports/bench/forecast_report.md
 	$(BIN)/python -m tests.bench.bench_forecast --out reports/bench/forecast.md
+	SALESOPS_KERNEL=salesops $(BIN)/python -m tests.bench.bench_batch --out reports/bench/batch.md
 
 clean: ## Remove generated data, reports and the virtual environment
 	rm -rf $(VENV) data/snapshots reports/* build *.egg-info

@@ -13,14 +13,14 @@ from pathlib import Path
 import pyarrow.parquet as pq
 import pytest
 
+from salesops_lib.analytics import quality
 from salesops_lib.data.contracts import run_contracts
 from salesops_lib.data.snapshot import open_snapshot
 from salesops_lib.data.warehouse import Warehouse
-from salesops_lib.reports import quality
 from salesops_lib.sources.importer import import_snapshot
+from tests.conftest import ROOT, SHARED_DATA
 
-ROOT = Path(__file__).resolve().parents[1]
-MAVEN = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "maven_crm"
+MAVEN = SHARED_DATA / "maven_crm"
 MAPPING = ROOT / "config" / "mappings" / "maven_crm.yml"
 
 
@@ -86,7 +86,9 @@ def test_quirks_are_found_with_exact_counts(imported: Path) -> None:
 
 def test_quality_report_counts_the_quirks(imported: Path) -> None:
     snapshot = open_snapshot(imported.parent, "2017-12-31")
-    deals, issues = quality.load_deals(snapshot), quality.load_issues(snapshot)
+    with Warehouse(snapshot) as wh:
+        deals = quality.load_deals(wh)
+    issues = quality.load_issues(snapshot)
     findings = quality.issue_findings(issues)
     records = quality.deal_records(deals, issues)
     card = quality.scorecard(records, findings, None).iloc[0]

@@ -14,8 +14,9 @@ from pathlib import Path
 
 import yaml
 
-ROOT = Path(__file__).resolve().parents[1]
-MAVEN = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "maven_crm"
+from tests.conftest import ROOT, SHARED_DATA
+
+MAVEN = SHARED_DATA / "maven_crm"
 MAPPING = ROOT / "config" / "mappings" / "maven_crm.yml"
 SALESOPS = Path(sys.executable).with_name("salesops")
 

@@ -15,8 +15,8 @@ from salesops_lib.core.errors import ConfigError, SnapshotError
 from salesops_lib.sources.importer import import_snapshot
 from salesops_lib.sources.importer.mapping import load_mapping
 from salesops_lib.sources.importer.parsing import parse_dates, parse_numbers
+from tests.conftest import ROOT
 
-ROOT = Path(__file__).resolve().parents[1]
 CORPUS = ROOT / "tests" / "import_corpus"
 
 

@@ -29,6 +29,8 @@ def test_notebook_runs_under_nbval(notebook: Path, tiny_workspace: Workspace) ->
             "-q",
             "-p",
             "no:cacheprovider",
+            "-p",
+            "nbval",  # plugins are not auto-loaded (pyproject.toml addopts)
             "--nbval-lax",
             "--nbval-current-env",
             str(notebook),

@@ -6,11 +6,10 @@ import re
 import subprocess
 import sys
 import tomllib
-from pathlib import Path
 
 import yaml
 
-ROOT = Path(__file__).resolve().parent.parent
+from tests.conftest import ROOT
 
 
 def _pyproject_pins() -> dict[str, str]:
@@ -66,14 +65,14 @@ def test_make_help_lists_every_target_with_a_description() -> None:
     assert targets - documented == set()
     out = subprocess.run(["make", "-s", "help"], cwd=ROOT, capture_output=True, text=True)
     assert out.returncode == 0
-    for target in ("run", "test", "setup", "lab", "bench"):
+    for target in ("run", "test", "test-fast", "setup", "lab", "bench"):
         assert re.search(rf"^\s+{target}\s", out.stdout, flags=re.M), out.stdout
 
 
 def test_layout_exists() -> None:
     for path in (
         "notebooks",
-        "salesops_lib/sql",
+        "salesops_lib/data/sql",
         "data",
         "reports",
         "config",

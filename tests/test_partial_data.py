@@ -16,9 +16,8 @@ import pytest
 
 from salesops_lib.data.schema import TABLES
 from salesops_lib.data.snapshot import SnapshotWriter, open_snapshot
-from tests.conftest import Workspace, make_workspace
+from tests.conftest import ROOT, Workspace, make_workspace
 
-ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = ["00-overview", "00-data-quality", "10-performance", "20-forecast", "30-segmentation"]
 VARIANTS = {
     "no-quotas-history-products": (

@@ -16,6 +16,7 @@ from salesops_lib.core.errors import ParameterError, SnapshotError, WorkbenchErr
 from salesops_lib.data.schema import TABLES
 from salesops_lib.data.snapshot import MANIFEST, open_snapshot, sha256_file
 from salesops_lib.data.warehouse import Warehouse, dependency_order
+from tests.conftest import ROOT
 from tests.snapshot_builder import (
     TWO_REGION_AS_OF,
     TWO_REGION_TABLES,
@@ -23,7 +24,6 @@ from tests.snapshot_builder import (
     build_two_region_snapshot,
 )
 
-ROOT = Path(__file__).resolve().parent.parent
 INJECTION = "x' OR '1'='1"
 
 
@@ -53,6 +53,7 @@ def test_models_are_listed_staging_then_intermediate_then_marts(wh: Warehouse) -
         "fct_opportunities",
         "fct_stage_changes",
         "fct_quota_attainment",
+        "fct_quota_plan",
         "fct_region_targets",
     }
     assert not any(m.startswith("raw_") for m in models)
@@ -64,8 +65,9 @@ def _sources() -> list[tuple[str, str]]:
 
 
 def test_only_staging_reads_raw_tables() -> None:
-    sql_dir = ROOT / "salesops_lib" / "sql"
-    for path in sql_dir.glob("*/*.sql"):
+    paths = sorted((ROOT / "salesops_lib" / "data" / "sql").glob("*/*.sql"))
+    assert {p.parent.name for p in paths} == {"staging", "intermediate", "marts"}
+    for path in paths:
         reads_raw = "raw_" in path.read_text()
         assert reads_raw == (path.parent.name == "staging"), path
 
