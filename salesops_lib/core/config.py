@@ -142,9 +142,15 @@ def project_root() -> Path:
 
 
 def config_path() -> Path:
-    """Return the configuration file in use (``SALESOPS_CONFIG`` or ``config/workbench.yml``)."""
+    """Return the configuration file in use (``SALESOPS_CONFIG`` or ``config/workbench.yml``).
+
+    A relative ``SALESOPS_CONFIG`` is resolved from the project root (:func:`project_root`),
+    never from the current folder, so the CLI (started anywhere in the project) and the report
+    kernels (which run in ``notebooks/``) read the same file.
+    """
     if explicit := os.environ.get("SALESOPS_CONFIG"):
-        return Path(explicit).resolve()
+        path = Path(explicit).expanduser()
+        return (path if path.is_absolute() else project_root() / path).resolve()
     return project_root() / "config" / "workbench.yml"
 
 
