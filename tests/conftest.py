@@ -51,8 +51,8 @@ def _project_root(start: Path) -> Path:
 ROOT = _project_root(Path(__file__).resolve())
 """The checkout (the folder holding ``pyproject.toml``), wherever the test file lives."""
 
-SHARED_DATA = ROOT.parent / "shared" / "data"
-"""Public data sets (CDNOW, Maven CRM, ...) kept next to the checkout, not in it."""
+SAMPLES = ROOT / "data" / "samples"
+"""The public sample exports shipped with the project (see data/samples/README.md)."""
 
 ALL_TESTS = None
 """In :data:`KERNEL_TESTS` / :data:`SLOW_TESTS`: every test of the module."""

@@ -136,7 +136,7 @@ def test_bad_scale_is_rejected_with_what_is_allowed(tmp_path: Path) -> None:
 
 def test_import_command_writes_a_valid_maven_snapshot(tmp_path: Path) -> None:
     """`salesops import` on the Maven CRM export: a validated snapshot, quarantine counted."""
-    source = ROOT.parent / "shared" / "data" / "maven_crm"
+    source = ROOT / "data" / "samples" / "maven_crm"
     workspace = make_workspace(tmp_path / "ws")
     result = salesops(
         workspace, "import", str(ROOT / "config" / "mappings" / "maven_crm.yml"), str(source)

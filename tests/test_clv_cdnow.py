@@ -1,6 +1,6 @@
 """BG/NBD and Gamma-Gamma against the published CDNOW results (Fader, Hardie & Lee 2005).
 
-The data stay in ``../shared/data/cdnow`` (see SOURCES.md there); nothing is copied into the repo.
+The data are the CDNOW sample shipped in ``data/samples/cdnow`` (see SOURCES.md there).
 Published figures used as known answers:
 
 * BG/NBD on the 2,357-customer sample: r = 0.243, alpha = 4.414, a = 0.793, b = 2.426, with
@@ -26,7 +26,7 @@ from scipy.integrate import quad
 from salesops_lib.analytics.segmentation import clv, clv_models
 from salesops_lib.core.errors import ParameterError
 
-CDNOW = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "cdnow"
+CDNOW = Path(__file__).resolve().parents[1] / "data" / "samples" / "cdnow"
 PUBLISHED_BGNBD = clv_models.BGNBDParams(r=0.243, alpha=4.414, a=0.793, b=2.426)
 PUBLISHED_GG = clv_models.GammaGammaParams(p=6.25, q=3.74, gamma=15.44)
 

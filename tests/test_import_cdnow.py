@@ -14,9 +14,9 @@ import pyarrow.parquet as pq
 import yaml
 
 from salesops_lib.sources.importer import import_snapshot
-from tests.conftest import ROOT, SHARED_DATA
+from tests.conftest import ROOT, SAMPLES
 
-CDNOW = SHARED_DATA / "cdnow"
+CDNOW = SAMPLES / "cdnow"
 
 
 def test_cdnow_order_book_matches_sources(tmp_path: Path) -> None:

@@ -1,4 +1,4 @@
-"""Acceptance: importing the Maven CRM export (../shared/data/maven_crm/, never copied).
+"""Acceptance: importing the Maven CRM export (data/samples/maven_crm/, shipped as found).
 
 Known answers come from SOURCES.md and from counting the raw CSV files with the csv module.
 """
@@ -18,9 +18,9 @@ from salesops_lib.data.contracts import run_contracts
 from salesops_lib.data.snapshot import open_snapshot
 from salesops_lib.data.warehouse import Warehouse
 from salesops_lib.sources.importer import import_snapshot
-from tests.conftest import ROOT, SHARED_DATA
+from tests.conftest import ROOT, SAMPLES
 
-MAVEN = SHARED_DATA / "maven_crm"
+MAVEN = SAMPLES / "maven_crm"
 MAPPING = ROOT / "config" / "mappings" / "maven_crm.yml"
 
 

@@ -14,9 +14,9 @@ from pathlib import Path
 
 import yaml
 
-from tests.conftest import ROOT, SHARED_DATA
+from tests.conftest import ROOT, SAMPLES
 
-MAVEN = SHARED_DATA / "maven_crm"
+MAVEN = SAMPLES / "maven_crm"
 MAPPING = ROOT / "config" / "mappings" / "maven_crm.yml"
 SALESOPS = Path(sys.executable).with_name("salesops")
 
