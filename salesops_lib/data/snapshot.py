@@ -260,23 +260,67 @@ class Snapshot:
         return self.path / filename
 
 
+def _read_identity(folder: Path, date: dt.date, strict: bool = True) -> dict[str, Any]:
+    """Read a snapshot folder's manifest and check it is the snapshot the folder says.
+
+    Checks ``manifest_present`` (a dated folder without its manifest is refused, never skipped
+    in favour of another snapshot), ``manifest_readable`` and ``as_of_matches_folder`` (the
+    manifest's as-of date is the folder's name, so a renamed or linked folder is refused).
+    With ``strict=False`` (listing) a manifest that records no as-of date at all passes;
+    opening a snapshot requires it.
+
+    Raises:
+        SnapshotError: Naming the snapshot, the problem and the check.
+    """
+    label = f"snapshot {date.isoformat()}"
+    path = folder / MANIFEST
+    if not path.is_file():
+        raise SnapshotError(
+            f"{label}: {MANIFEST} is missing from {folder}; refusing to fall back to another "
+            "snapshot (check manifest_present); restore the manifest or remove the folder"
+        )
+    try:
+        manifest = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise SnapshotError(
+            f"{label}: {MANIFEST} unreadable: {exc} (check manifest_readable)"
+        ) from None
+    claimed = manifest.get("as_of") if isinstance(manifest, dict) else None
+    if claimed != date.isoformat() and (strict or claimed is not None):
+        linked = f", linked to {folder.resolve().name}" if folder.is_symlink() else ""
+        raise SnapshotError(
+            f"{label}: folder {folder.name}{linked} holds the snapshot of as-of {claimed}; a "
+            "renamed or linked snapshot would report the wrong date (check "
+            "as_of_matches_folder)"
+        )
+    return manifest
+
+
 def list_snapshots(snapshots_dir: Path) -> list[dt.date]:
     """Return the as-of dates of the snapshots in a folder, oldest first.
 
-    Only folders named ``YYYY-MM-DD`` that contain a manifest count; temporary folders of an
-    interrupted write are ignored.
+    Every folder named ``YYYY-MM-DD`` must be a snapshot of that date with its manifest;
+    temporary folders of an interrupted write and other names are ignored.
+
+    Raises:
+        SnapshotError: If a dated folder has no manifest, or its manifest names another date
+            (naming the snapshot and the check).
     """
     snapshots_dir = Path(snapshots_dir)
     if not snapshots_dir.is_dir():
         return []
     dates = []
-    for child in snapshots_dir.iterdir():
-        if child.name.startswith(_TMP_PREFIX) or not (child / MANIFEST).is_file():
+    for child in sorted(snapshots_dir.iterdir()):
+        if child.name.startswith(_TMP_PREFIX) or not child.is_dir():
             continue
         try:
-            dates.append(dt.date.fromisoformat(child.name))
+            date = dt.date.fromisoformat(child.name)
         except ValueError:
             continue
+        if date.isoformat() != child.name:
+            continue
+        _read_identity(child, date, strict=False)
+        dates.append(date)
     return sorted(dates)
 
 
@@ -294,8 +338,9 @@ def open_snapshot(
         The snapshot.
 
     Raises:
-        SnapshotError: If there is no such snapshot, or a file is missing, truncated or does
-            not match the manifest; the message names the snapshot and the file.
+        SnapshotError: If there is no such snapshot, a dated folder lacks its manifest or is
+            another date's snapshot (renamed or linked), or a file is missing, truncated or
+            does not match the manifest; the message names the snapshot and the file or check.
     """
     available = list_snapshots(snapshots_dir)
     if as_of is None:
@@ -313,10 +358,7 @@ def open_snapshot(
                 f"no snapshot for as-of {date} in {snapshots_dir}; latest available: {shown}"
             )
     path = Path(snapshots_dir) / date.isoformat()
-    try:
-        manifest = json.loads((path / MANIFEST).read_text(encoding="utf-8"))
-    except (OSError, json.JSONDecodeError) as exc:
-        raise SnapshotError(f"snapshot {date}: {MANIFEST} unreadable: {exc}") from None
+    manifest = _read_identity(path, date)
     snapshot = Snapshot(path=path, as_of=date, manifest=manifest)
     if verify:
         verify_snapshot(snapshot)

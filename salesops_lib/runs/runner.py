@@ -63,10 +63,14 @@ def _resolve_as_of(as_of: str) -> str:
 
 
 def _snapshot_identity(as_of: str) -> tuple[str | None, str | None]:
-    try:
-        snapshot = open_snapshot(settings().snapshots_dir, as_of, verify=False)
-    except WorkbenchError:
+    """The snapshot's id and checksum; ``None`` when there is no folder for the date.
+
+    A folder that exists but fails an identity check (no manifest, renamed or linked to
+    another date) raises here, before any kernel starts.
+    """
+    if as_of not in {d.isoformat() for d in list_snapshots(settings().snapshots_dir)}:
         return None, None
+    snapshot = open_snapshot(settings().snapshots_dir, as_of, verify=False)
     return snapshot.snapshot_id, snapshot.checksum
 
 

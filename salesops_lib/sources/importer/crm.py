@@ -3,6 +3,9 @@
 Rules (documented in config/mappings/maven_crm.yml too):
 
 * Regions come from the teams file's region column through the mapping's ``regions``.
+* Rep, manager, product and account ids are derived collision-free from the names
+  (:mod:`~salesops_lib.sources.importer.ids`); a name with no letter or digit quarantines its
+  row (``empty_id``).
 * Agents become reps (role ``rep``, ``manager_id`` = their manager); managers become reps with
   role ``manager`` in their team's region. The source has no hire dates: a rep's hire date is
   the created date of their first kept deal (a manager's: the team's first), recorded once per
@@ -33,8 +36,9 @@ import pandas as pd
 
 from salesops_lib.data.schema import OPEN_STAGES
 from salesops_lib.sources.importer.build import BuiltTables, empty_table
+from salesops_lib.sources.importer.ids import derive_ids
 from salesops_lib.sources.importer.mapping import Mapping
-from salesops_lib.sources.importer.parsing import norm_key, slug
+from salesops_lib.sources.importer.parsing import norm_key
 from salesops_lib.sources.importer.quarantine import check_failed_share, combine, make_issues
 from salesops_lib.sources.importer.rules import RuleBook, duplicated_ids, source_columns
 from salesops_lib.sources.importer.sources import LoadedSource
@@ -59,8 +63,13 @@ def _regions(mapping: Mapping, teams: LoadedSource) -> tuple[pd.DataFrame, RuleB
     book.hit(
         duplicated_ids(norm_key(frame["agent"])), "duplicate_id", "agent", values=frame["agent"]
     )
+    people = derive_ids(pd.concat([frame["agent"], frame["manager"]], ignore_index=True))
+    rep_ids = pd.Series(people.iloc[: len(frame)].to_numpy(), index=frame.index)
+    manager_ids = pd.Series(people.iloc[len(frame) :].to_numpy(), index=frame.index)
+    book.hit(rep_ids == "", "empty_id", "agent", values=frame["agent"])
+    book.hit(manager_ids == "", "empty_id", "manager", values=frame["manager"])
     book.region = region_ids
-    return frame.assign(region_id=region_ids), book
+    return frame.assign(region_id=region_ids, rep_id=rep_ids, manager_id=manager_ids), book
 
 
 def _size_band(employees: pd.Series, mapping: Mapping) -> pd.Series:
@@ -109,7 +118,7 @@ def build_crm(
     )
     regions = regions.drop_duplicates("region_id")
     regions = regions[regions["region_id"].isin(team["region_id"])]
-    agents = team.assign(rep_id=slug(team["agent"]), manager_id=slug(team["manager"]))
+    agents = team
     managers = agents.dropna(subset=["manager"]).drop_duplicates("manager_id")
     rep_of_name = dict(zip(norm_key(agents["agent"]), agents["rep_id"], strict=True))
     region_of_rep = dict(zip(agents["rep_id"], agents["region_id"], strict=True))
@@ -127,8 +136,10 @@ def build_crm(
         "list_price",
         values=p["list_price"].astype(str),
     )
+    product_ids = derive_ids(p["product"])
+    pbook.hit(product_ids == "", "empty_id", "product", values=p["product"])
     products = pbook.kept()
-    products = products.assign(product_id=slug(products["product"]))
+    products = products.assign(product_id=product_ids[products.index])
     product_of_name = dict(zip(norm_key(products["product"]), products["product_id"], strict=True))
     price_of_product = dict(zip(products["product_id"], products["list_price"], strict=True))
 
@@ -147,11 +158,14 @@ def build_crm(
     abook.hit(aliased, "category_alias", "industry", action="corrected", values=a["industry"])
     abook.hit(a["industry"].isna(), "missing_industry", "industry")
     abook.hit(a["employees"].isna(), "missing_employees", "employees")
+    account_ids = derive_ids(a["account"])
+    abook.hit(account_ids == "", "empty_id", "account", values=a["account"])
     account_src = abook.kept()
     account_src["industry"] = industry_key[account_src.index].map(
         lambda k: industry_aliases.get(k, k)
     )
     account_src["size_band"] = _size_band(account_src["employees"], mapping)
+    account_src["account_slug"] = account_ids[account_src.index]
     account_info = account_src.set_index(norm_key(account_src["account"]))
 
     # deals
@@ -238,7 +252,8 @@ def build_crm(
     kept["amount"] = kept["amount"].fillna(kept["product_id"].map(price_of_product))
 
     # accounts: one per (account, region) with deals
-    kept["account_id"] = slug(kept["account"]) + "--" + kept["region_id"]
+    account_slug = kept["account_key"].map(account_info["account_slug"])
+    kept["account_id"] = account_slug + "--" + kept["region_id"]
     counts = (
         kept.groupby(["account_id", "account_key", "region_id", "owner_rep_id"])
         .size()

@@ -16,8 +16,15 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from salesops_lib.core.config import ALL_REGIONS
 from salesops_lib.core.errors import ConfigError
 from salesops_lib.data.schema import STAGES
+from salesops_lib.sources.importer.limits import (
+    MAX_MAPPING_BYTES,
+    ImportLimits,
+    require_regular_file,
+)
+from salesops_lib.sources.importer.quarantine import ImportDataError
 
 ID_PATTERN = re.compile(r"^[a-z0-9][a-z0-9-]{0,39}$")
 FieldType = Literal["string", "category", "date", "number", "integer"]
@@ -60,6 +67,7 @@ class SourceSpec(_Strict):
             uses the workbook's own date system in Excel workbooks.
         sheet: The worksheet to read from an Excel workbook; ``None`` reads the first sheet.
         columns: Logical field name -> source column.
+        limits: Size limits of this source (file bytes, rows, cells, workbook expansion).
     """
 
     file: str
@@ -72,6 +80,7 @@ class SourceSpec(_Strict):
     excel_dates: Literal[1900, 1904] | None = None
     sheet: str | None = None
     columns: dict[str, ColumnSpec]
+    limits: ImportLimits = ImportLimits()
 
     @field_validator("decimal")
     @classmethod
@@ -119,6 +128,8 @@ class RegionRule(_Strict):
     def _path_safe(cls, value: str) -> str:
         if not ID_PATTERN.match(value):
             raise ValueError(f"region id {value!r} must be lowercase letters, digits, hyphens")
+        if value == ALL_REGIONS:
+            raise ValueError(f"region id {value!r} is reserved for the whole company")
         return value
 
 
@@ -196,9 +207,16 @@ def load_mapping(path: Path) -> Mapping:
     """
     path = Path(path)
     try:
+        info = require_regular_file(path, "mapping")
+    except ImportDataError as exc:
+        raise ConfigError(str(exc)) from None
+    if info.st_size > MAX_MAPPING_BYTES:
+        raise ConfigError(f"mapping {path}: {info.st_size:,} bytes is too large for a mapping")
+    try:
         text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise ConfigError(f"mapping {path}: cannot read: {exc.strerror}") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        reason = exc.strerror if isinstance(exc, OSError) else "not UTF-8 text"
+        raise ConfigError(f"mapping {path}: cannot read: {reason}") from None
     try:
         raw = yaml.safe_load(text)
         node = yaml.compose(text)

@@ -10,7 +10,10 @@ Rules: a blank date, customer, amount or region (rule ``missing_<field>``), an u
 (when ``regions`` is given), a negative amount, a quantity below 1, or a date after the as-of
 date quarantines the line. A customer belongs to the region of their first order; a later line
 in another region is quarantined (``customer_in_two_regions``), as is a rep's line outside the
-rep's first region (``rep_region_mismatch``). Without ``order_id`` each line is its own order
+rep's first region (``rep_region_mismatch``). Region (without ``regions``), product and rep ids
+are derived collision-free (:mod:`~salesops_lib.sources.importer.ids`); a name with no letter or
+digit (``empty_id``) or a region named like the reserved company id ``all`` (``reserved_id``)
+quarantines the line. Without ``order_id`` each line is its own order
 (``L<line number in the file>``). Unit price = amount / quantity rounded up to the cent and the
 sub-cent remainder is a discount, so quantity x unit price x (1 - discount) = amount. A
 product's list price is the median unit price of its lines (positive ones); accounts are
@@ -25,8 +28,9 @@ import numpy as np
 import pandas as pd
 
 from salesops_lib.sources.importer.build import BuiltTables, empty_table
+from salesops_lib.sources.importer.ids import derive_ids, reserved_names
 from salesops_lib.sources.importer.mapping import Mapping
-from salesops_lib.sources.importer.parsing import norm_key, slug
+from salesops_lib.sources.importer.parsing import norm_key
 from salesops_lib.sources.importer.quarantine import check_failed_share, combine
 from salesops_lib.sources.importer.rules import RuleBook, source_columns
 from salesops_lib.sources.importer.sources import LoadedSource
@@ -34,7 +38,8 @@ from salesops_lib.sources.importer.sources import LoadedSource
 
 def _first_region(keys: pd.Series, frame: pd.DataFrame) -> pd.Series:
     """Region of each key's first line (by order date, then line in the file)."""
-    ordered = frame.assign(_key=keys).sort_values(["order_date", "_row"], kind="stable")
+    ordered = frame[["order_date", "_row", "region_id"]].assign(_key=keys)
+    ordered = ordered.sort_values(["order_date", "_row"], kind="stable")
     first = ordered.drop_duplicates("_key").set_index("_key")["region_id"]
     return keys.map(first)
 
@@ -66,17 +71,16 @@ def build_order_lines(
     for optional in ("order_id", "product", "region", "rep", "quantity"):
         if optional not in f:
             f = f.assign(**{optional: pd.Series(None, index=f.index, dtype=object)})
+    lookup = {k.strip().casefold(): r for k, r in mapping.regions.items()}
     if has_region:
-        lookup = {k.strip().casefold(): r for k, r in mapping.regions.items()}
         keys = norm_key(f["region"])
         if lookup:
             region_id = keys.map(lambda k: lookup[k].id if k in lookup else None)
             region_names.update({r.id: r.name for r in mapping.regions.values()})
         else:
-            region_id = slug(f["region"]).where(f["region"].notna(), None)
-            region_names.update(
-                dict(zip(region_id.dropna(), f["region"][region_id.notna()], strict=True))
-            )
+            region_id = derive_ids(f["region"])
+            named = region_id.notna() & (region_id != "") & ~reserved_names(f["region"])
+            region_names.update(dict(zip(region_id[named], f["region"][named], strict=True)))
     else:
         region_id = pd.Series(default_region, index=f.index)
     quantity = pd.to_numeric(f["quantity"]).fillna(1.0)
@@ -89,15 +93,22 @@ def build_order_lines(
     book.hit(f["customer"].isna(), "missing_customer", "customer")
     book.hit(f["order_date"].isna(), "missing_order_date", "order_date")
     book.hit(f["amount"].isna(), "missing_amount", "amount")
-    book.hit(f["amount"] < 0, "negative_amount", "amount", values=f["amount"].astype(str))
+    negative, below_one = f["amount"] < 0, f["quantity"] < 1
+    book.hit(negative, "negative_amount", "amount", values=f.loc[negative, "amount"].astype(str))
     book.hit(
-        f["quantity"] < 1, "quantity_not_positive", "quantity", values=f["quantity"].astype(str)
+        below_one,
+        "quantity_not_positive",
+        "quantity",
+        values=f.loc[below_one, "quantity"].astype(str),
     )
+    if has_region and not lookup:
+        book.hit(region_id == "", "empty_id", "region", values=f["region"])
+        book.hit(reserved_names(f["region"]), "reserved_id", "region", values=f["region"])
+    product_id = derive_ids(f["product"])
+    book.hit(product_id == "", "empty_id", "product", values=f["product"])
+    late = f["order_date"] > as_of_ts
     book.hit(
-        f["order_date"] > as_of_ts,
-        "after_as_of",
-        "order_date",
-        values=f["order_date"].dt.strftime("%Y-%m-%d"),
+        late, "after_as_of", "order_date", values=f.loc[late, "order_date"].dt.strftime("%Y-%m-%d")
     )
     if has_region:
         book.hit(f["region"].isna(), "missing_region", "region")
@@ -112,9 +123,11 @@ def build_order_lines(
         "region",
         values=f["region"],
     )
-    house_id = "house-" + region_id.fillna("")
+    house_ids = {r: f"house-{r}" for r in region_id.dropna().unique()}
+    house_id = region_id.map(house_ids).fillna("house-")
     if rep_name is not None:
-        rep_id = slug(rep_name).where(rep_name.notna(), house_id)
+        rep_id = derive_ids(rep_name).where(rep_name.notna(), house_id)
+        book.hit(rep_id == "", "empty_id", "rep", values=rep_name)
         base = f[~book.bad]
         rep_region = _first_region(rep_id[base.index], base).reindex(f.index)
         book.hit(
@@ -130,8 +143,13 @@ def build_order_lines(
     check_failed_share(issues, src.file, src.rows, mapping.max_failed_share)
 
     kept = book.kept().assign(rep_id=rep_id, account_id=customer)
-    product_name = kept["product"].fillna(str(c.get("product_name", "All products")))
-    kept["product_id"] = slug(product_name)
+    kept = kept.drop(columns=["customer", "region"])
+    del f, book, base, customer, region_id, house_id
+    default_product = str(c.get("product_name", "All products"))
+    product_name = kept["product"].fillna(default_product)
+    kept["product_id"] = product_id[kept.index].fillna(
+        derive_ids(pd.Series([default_product])).iloc[0]
+    )
     if kept["order_id"].notna().any():
         kept["order_id"] = kept["order_id"].fillna("L" + kept["_row"].astype(str))
     else:
@@ -170,7 +188,8 @@ def build_order_lines(
             "list_price": [float(prices.get(p, 0.01)) for p in product_ids],
         }
     )
-    first_line = kept.sort_values(["order_date", "_row"], kind="stable")
+    firsts = ["order_date", "_row", "account_id", "region_id", "rep_id", "rep"]
+    first_line = kept[firsts].sort_values(["order_date", "_row"], kind="stable")
     account_first = first_line.drop_duplicates("account_id")
     owner_counts = (
         kept.groupby(["account_id", "rep_id"])

@@ -8,8 +8,6 @@ value means (quarantine, or a documented imputation).
 
 from __future__ import annotations
 
-import codecs
-import io
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -19,29 +17,20 @@ import numpy as np
 import pandas as pd
 
 from salesops_lib.sources.importer.excel import EXCEL_EPOCHS, EXCEL_SUFFIXES, read_sheet
+from salesops_lib.sources.importer.limits import require_regular_file
 from salesops_lib.sources.importer.mapping import SourceSpec
-from salesops_lib.sources.importer.quarantine import ImportDataError, combine, make_issues
+from salesops_lib.sources.importer.quarantine import combine, make_issues
+from salesops_lib.sources.importer.textfile import INVISIBLE, map_columns, read_delimited
 
 _SPACES = re.compile(r"[\s\u00a0\u202f]+")
 _CURRENCY = re.compile(r"[$€£¥]|\b(?:USD|EUR|GBP)\b")
 _SERIAL = re.compile(r"^\d{1,6}(?:\.0+)?$")
 _DIGITS = re.compile(r"^\d+$")
 MIN_YEAR, MAX_YEAR = 1900, 2100
-
-
-@dataclass(frozen=True)
-class SourceText:
-    """A decoded source file.
-
-    Attributes:
-        path: The file.
-        text: Its content as text (BOM removed).
-        encoding: The encoding that decoded it (``utf-8-sig``, ``utf-8`` or the given one).
-    """
-
-    path: Path
-    text: str
-    encoding: str
+MAX_NUMBER = 1e12
+"""Largest absolute amount or number an import accepts (beyond it the row is quarantined)."""
+MAX_INTEGER = 2**31 - 1
+"""Largest absolute integer (quantities are 32-bit in the schema)."""
 
 
 def by_unique(values: pd.Series, func: Callable[[pd.Series], pd.Series]) -> pd.Series:
@@ -65,46 +54,10 @@ def by_unique(values: pd.Series, func: Callable[[pd.Series], pd.Series]) -> pd.S
     return pd.Series(out, index=values.index, dtype=object)
 
 
-def decode_file(path: Path, encoding: str = "auto") -> SourceText:
-    """Read a text file: UTF-8 with or without BOM, else Latin-1 (``auto``), or a named codec.
-
-    Args:
-        path: The file.
-        encoding: ``auto`` or a Python codec name.
-
-    Returns:
-        The decoded text.
-
-    Raises:
-        ImportDataError: If the file is an Excel workbook, or does not decode with the named
-            codec (naming the byte offset).
-    """
-    if path.suffix.lower() in EXCEL_SUFFIXES:
-        raise ImportDataError(
-            f"{path.name}: is an Excel workbook, not a text file; read it with read_source"
-        )
-    raw = path.read_bytes()
-    if encoding != "auto":
-        try:
-            return SourceText(path, raw.decode(encoding), encoding)
-        except (UnicodeDecodeError, LookupError) as exc:
-            raise ImportDataError(
-                f"{path.name}: cannot decode as {encoding}: {exc}; set encoding in the mapping"
-            ) from None
-    if raw.startswith(codecs.BOM_UTF8):
-        return SourceText(path, raw[len(codecs.BOM_UTF8) :].decode("utf-8"), "utf-8-sig")
-    try:
-        return SourceText(path, raw.decode("utf-8"), "utf-8")
-    except UnicodeDecodeError:
-        return SourceText(path, raw.decode("latin-1"), "latin-1")
-
-
-def _norm_header(name: str) -> str:
-    return _SPACES.sub(" ", str(name)).strip().casefold()
-
-
 def read_source(path: Path, spec: SourceSpec) -> pd.DataFrame:
     """Read one source file into a frame of stripped text, one column per mapped field.
+
+    Records the reader quarantines (see :func:`read_checked`) are left out.
 
     Args:
         path: The file.
@@ -115,46 +68,112 @@ def read_source(path: Path, spec: SourceSpec) -> pd.DataFrame:
         per logical field; blank cells are ``None``. Optional fields the file lacks are blank.
 
     Raises:
-        ImportDataError: If a required column is missing (naming file, column and rule), or
-            the file cannot be read as delimited text or as an Excel workbook.
+        ImportDataError: If a required column is missing or duplicated (naming file, column and
+            rule), the file is past a limit, or cannot be read as delimited text or a workbook.
     """
+    return read_checked(path, spec).frame
+
+
+@dataclass(frozen=True)
+class ReadSource:
+    """A source read and checked, before its fields are parsed.
+
+    Attributes:
+        frame: ``_row`` plus one stripped text column per mapped field (records that passed).
+        issues: Records quarantined while reading (wrong field count, NUL byte) and values
+            corrected (invisible characters removed).
+        rows: Data records read, quarantined ones included.
+        spec: The spec to parse with (a workbook's own date system filled in).
+    """
+
+    frame: pd.DataFrame
+    issues: pd.DataFrame
+    rows: int
+    spec: SourceSpec
+
+
+def read_checked(path: Path, spec: SourceSpec) -> ReadSource:
+    """Read a regular file once (CSV streaming, or a workbook read-only) and check it.
+
+    Args:
+        path: The file.
+        spec: Its mapping.
+
+    Returns:
+        The checked text, the issues found while reading and the spec to parse with.
+
+    Raises:
+        ImportDataError: See :func:`read_source`; also when the path is not a regular file.
+    """
+    info = require_regular_file(path, "source")
+    parts: list[pd.DataFrame] = []
     if path.suffix.lower() in EXCEL_SUFFIXES:
-        sheet = read_sheet(path, spec.sheet)
-        return _select_columns(sheet.cells, sheet.rows, spec, path)
-    source = decode_file(path, spec.encoding)
-    try:
-        frame = pd.read_csv(
-            io.StringIO(source.text),
-            sep=spec.delimiter,
-            dtype=str,
-            keep_default_na=False,
-            skip_blank_lines=True,
-        )
-    except (pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
-        message = str(exc).strip().splitlines()[0] if str(exc).strip() else "no data"
-        raise ImportDataError(f"{path.name}: not readable as delimited text: {message}") from None
-    return _select_columns(frame, np.arange(2, len(frame) + 2, dtype="int64"), spec, path)
+        sheet = read_sheet(path, spec.sheet, spec.limits)
+        header = [str(c) for c in sheet.cells.columns]
+        where = map_columns(header, spec, path)
+        frame = pd.DataFrame({"_row": np.asarray(sheet.rows, dtype="int64")})
+        for field, index in where.items():
+            if index is None:
+                frame[field] = pd.Series([None] * len(frame), dtype=object)
+                continue
+            values = by_unique(sheet.cells.iloc[:, index], lambda u: u.astype(str).str.strip())
+            frame[field] = values.where(values != "", None).to_numpy()
+        if spec.excel_dates is None:
+            spec = spec.model_copy(update={"excel_dates": sheet.date_system})
+        invisible = set(spec.columns)
+    else:
+        frame, row_issues, invisible = read_delimited(path, spec, info.st_size)
+        if row_issues:
+            rows = pd.DataFrame({"_row": [i.row for i in row_issues]})
+            issues = make_issues(
+                rows, "field_count", "quarantined", path.name, "", values=None
+            ).assign(
+                rule=[i.rule for i in row_issues],
+                column=[i.column for i in row_issues],
+                value=[i.value for i in row_issues],
+            )
+            parts.append(issues)
+    frame, corrected = strip_invisible(frame, spec, path.name, invisible)
+    parts.append(corrected)
+    quarantined = sum(len(p) for p in parts[:-1])
+    return ReadSource(frame, combine(parts), len(frame) + quarantined, spec)
 
 
-def _select_columns(
-    frame: pd.DataFrame, rows: np.ndarray, spec: SourceSpec, path: Path
-) -> pd.DataFrame:
-    """Pick and trim the mapped columns of a text frame, checking required columns."""
-    headers = {_norm_header(c): c for c in frame.columns}
-    out = pd.DataFrame({"_row": np.asarray(rows, dtype="int64")})
+def strip_invisible(
+    frame: pd.DataFrame, spec: SourceSpec, file: str, fields: set[str] | None = None
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Remove bidi controls and zero-width characters from every mapped value.
+
+    Such characters make a name display reversed or make two equal-looking names differ. Each
+    value changed is recorded as a ``corrected`` issue ``invisible_characters``.
+
+    Args:
+        frame: Text columns (with ``_row``).
+        spec: The source's mapping (for column names).
+        file: File name for issues.
+        fields: The fields to look at (``None``: all); the CSV reader knows which hold any.
+
+    Returns:
+        A new frame and the issues.
+    """
+    out = frame.copy(deep=False)
+    parts = []
     for field, column in spec.columns.items():
-        original = headers.get(_norm_header(column.column))
-        if original is None:
-            if column.required:
-                raise ImportDataError(
-                    f"{path.name}: required column {column.column!r} (field {field}) is "
-                    f"missing; rule required_column; columns found: {', '.join(frame.columns)}"
-                )
-            out[field] = pd.Series([None] * len(frame), dtype=object)
+        if fields is not None and field not in fields:
             continue
-        values = by_unique(frame[original], lambda u: u.str.strip())
-        out[field] = values.where(values != "", None).to_numpy()
-    return out
+        values = frame[field]
+        hit = by_unique(values, lambda u: u.astype(str).str.contains(INVISIBLE)).map(bool)
+        if not hit.any():
+            continue
+        cleaned = by_unique(
+            values, lambda u: u.astype(str).str.replace(INVISIBLE, "", regex=True).str.strip()
+        )
+        out[field] = cleaned.where(cleaned != "", None).to_numpy()
+        shown = values[hit].str.replace(INVISIBLE, "\ufffd", regex=True)
+        parts.append(
+            make_issues(frame[hit], "invisible_characters", "corrected", file, column.column, shown)
+        )
+    return out, combine(parts)
 
 
 def parse_numbers(values: pd.Series, decimal: str = ".", thousands: str = ",") -> pd.DataFrame:
@@ -270,7 +289,9 @@ def parse_fields(
 
     String and category fields keep their (trimmed) text; numbers, integers and dates are
     parsed. A non-blank value that does not parse quarantines its row with rule
-    ``unparseable_<type>`` naming the file, row and column.
+    ``unparseable_<type>`` naming the file, row and column; a number beyond
+    :data:`MAX_NUMBER` (an integer beyond :data:`MAX_INTEGER`) with rule
+    ``out_of_range_<type>``.
 
     Args:
         raw: Output of :func:`read_source`.
@@ -293,6 +314,21 @@ def parse_fields(
             if column.type == "integer":
                 fractional = result["value"].notna() & (result["value"] % 1 != 0)
                 result = result.assign(bad=result["bad"] | fractional)
+        if column.type in ("number", "integer"):
+            limit = MAX_INTEGER if column.type == "integer" else MAX_NUMBER
+            huge = result["value"].abs() > limit
+            if huge.any():
+                parts.append(
+                    make_issues(
+                        raw[huge],
+                        f"out_of_range_{column.type}",
+                        "quarantined",
+                        file,
+                        column.column,
+                        values=raw.loc[huge, field],
+                    )
+                )
+                bad_rows |= huge
         parsed[field] = result["value"]
         bad = result["bad"]
         if bad.any():

@@ -46,7 +46,11 @@ class RuleBook:
         action: str = "quarantined",
         values: pd.Series | None = None,
     ) -> None:
-        """Record that the rows in ``mask`` break ``rule`` (looking at field ``column``)."""
+        """Record that the rows in ``mask`` break ``rule`` (looking at field ``column``).
+
+        ``values`` (the raw values to show) may hold only the rows in ``mask``, so a rule that
+        rarely fires need not format every row.
+        """
         column = self.columns.get(column, column)
         mask = mask.fillna(False).astype(bool)
         self._hits.append((mask, rule, column, action, values))
@@ -66,7 +70,7 @@ class RuleBook:
                 action,
                 self.file,
                 column,
-                values=None if values is None else values[mask],
+                values=None if values is None else values.reindex(rows.index),
                 record_ids=None if self.record_ids is None else self.record_ids[mask],
                 owner_rep_ids=None if self.owner is None else self.owner[mask],
                 region_ids=None if self.region is None else self.region[mask],

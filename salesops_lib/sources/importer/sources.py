@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pandas as pd
 
-from salesops_lib.sources.importer.excel import excel_spec
+from salesops_lib.sources.importer.limits import require_regular_file, resolve_in_folder
 from salesops_lib.sources.importer.mapping import Mapping, SourceSpec
-from salesops_lib.sources.importer.parsing import parse_fields, read_source
-from salesops_lib.sources.importer.quarantine import ImportDataError
+from salesops_lib.sources.importer.parsing import parse_fields, read_checked
+from salesops_lib.sources.importer.quarantine import ImportDataError, combine
 
 
 @dataclass(frozen=True)
@@ -38,6 +38,9 @@ class LoadedSource:
 def locate(sources: Sequence[Path], spec: SourceSpec) -> Path:
     """Find the file a source spec names among files and folders given by the user.
 
+    A folder entry may be a link only to a file inside that folder; whatever is found must be
+    a regular file (a FIFO or a device would block the import).
+
     Args:
         sources: Files or folders.
         spec: The source spec (its ``file`` is matched ignoring case).
@@ -46,16 +49,20 @@ def locate(sources: Sequence[Path], spec: SourceSpec) -> Path:
         The file's path.
 
     Raises:
-        ImportDataError: If no given file or folder holds it.
+        ImportDataError: If no given file or folder holds it, it is not a regular file, or it
+            is a link out of its folder.
     """
     wanted = spec.file.casefold()
     for source in sources:
         source = Path(source)
-        if source.is_file() and source.name.casefold() == wanted:
+        if source.name.casefold() == wanted and not source.is_dir():
+            require_regular_file(source, "source")
             return source
         if source.is_dir():
             for child in sorted(source.iterdir()):
-                if child.is_file() and child.name.casefold() == wanted:
+                if child.name.casefold() == wanted:
+                    target = resolve_in_folder(source, child)
+                    require_regular_file(target, "source")
                     return child
     shown = ", ".join(str(s) for s in sources) or "(none)"
     raise ImportDataError(f"source file {spec.file!r} not found in: {shown}")
@@ -74,10 +81,12 @@ def load_sources(mapping: Mapping, sources: Sequence[Path]) -> dict[str, LoadedS
         Logical source name -> parsed source.
     """
     loaded = {}
-    single = len(mapping.sources) == 1 and len(sources) == 1 and Path(sources[0]).is_file()
+    single = len(mapping.sources) == 1 and len(sources) == 1 and not Path(sources[0]).is_dir()
     for name, spec in mapping.sources.items():
         path = Path(sources[0]) if single else locate(sources, spec)
-        raw = read_source(path, spec)
-        frame, issues = parse_fields(raw, excel_spec(path, spec), path.name)
-        loaded[name] = LoadedSource(name, path.name, path, len(raw), frame, issues)
+        read = read_checked(path, spec)
+        frame, issues = parse_fields(read.frame, read.spec, path.name)
+        loaded[name] = LoadedSource(
+            name, path.name, path, read.rows, frame, combine([read.issues, issues])
+        )
     return loaded
