@@ -128,6 +128,14 @@ class BuildResult:
     built: bool
     seconds: float
 
+    @property
+    def failed_steps(self) -> dict[str, str]:
+        """Build step -> its one-line error, for the steps that failed (empty if none)."""
+        return {
+            name: str(entry["error"])
+            for name, entry in self.store.manifest.get("failed_steps", {}).items()
+        }
+
 
 def build_steps(modules: Iterable[str] = STEP_MODULES) -> list[BuildStep]:
     """Every declared build step, topic by topic; a topic without a ``build`` module has none.
@@ -195,7 +203,9 @@ def build_store(
         progress: Called with one line per step as it finishes.
 
     Returns:
-        The store and whether it was built now.
+        The store and whether it was built now. A step that raises does not stop the build:
+        the store records it under ``failed_steps`` (its tables are absent, and reading one
+        names the step and its error), so the reports that do not need it still run.
 
     Raises:
         ParameterError: For an unknown executor.
@@ -221,6 +231,8 @@ def build_store(
         runner, close = _dask_executor(scheduler)
     tables: dict[str, pd.DataFrame] = {}
     durations: dict[str, float] = {}
+    failures: dict[str, str] = {}
+    by_name = {step.name: step for step in chosen}
     try:
         warehouse = Warehouse(
             snapshot, threads=cfg.duckdb.threads, memory_limit=cfg.duckdb.memory_limit
@@ -229,12 +241,13 @@ def build_store(
             context = BuildContext(warehouse, folder, runner)
             for step in chosen:
                 step_started = time.perf_counter()
-                produced = step.compute(context)
-                if set(produced) != set(step.tables):
-                    raise WorkbenchError(
-                        f"build step {step.name!r} returned {sorted(produced)}, "
-                        f"declared {sorted(step.tables)}"
-                    )
+                try:
+                    produced = _run_step(step, context)
+                except Exception as exc:  # isolated: the other steps' reports still run
+                    failures[step.name] = _one_line(exc)
+                    if progress is not None:
+                        progress(f"{step.name}: FAILED: {failures[step.name]}")
+                    continue
                 tables.update(produced)
                 durations[step.name] = time.perf_counter() - step_started
                 if progress is not None:
@@ -242,5 +255,25 @@ def build_store(
                     progress(f"{step.name}: {rows:,} rows in {durations[step.name]:.1f} s")
     finally:
         close()
-    store = write_store(store_root, snapshot, tables, durations, version)
+    failed = {
+        name: {"error": message, "tables": list(by_name[name].tables)}
+        for name, message in failures.items()
+    }
+    store = write_store(store_root, snapshot, tables, durations, version, failed_steps=failed)
     return BuildResult(store, True, time.perf_counter() - started)
+
+
+def _run_step(step: BuildStep, context: BuildContext) -> dict[str, pd.DataFrame]:
+    """Run one step and check it returned exactly the tables it declares."""
+    produced = step.compute(context)
+    if set(produced) != set(step.tables):
+        raise WorkbenchError(
+            f"build step {step.name!r} returned {sorted(produced)}, declared {sorted(step.tables)}"
+        )
+    return produced
+
+
+def _one_line(exc: BaseException) -> str:
+    """An exception as one line: its type and the first line of its message."""
+    text = str(exc).strip().splitlines()
+    return f"{type(exc).__name__}: {text[0] if text else ''}".rstrip(": ")

@@ -236,8 +236,8 @@ def run(
         raise typer.Exit(1)
 
 
-def _build_store(as_of: str | None, executor: str, scheduler_address: str | None) -> None:
-    """Build the snapshot's analytics store if it is missing, printing one line per step."""
+def _build_store(as_of: str | None, executor: str, scheduler_address: str | None) -> int:
+    """Build the snapshot's analytics store if it is missing; return its failed steps' count."""
     from salesops_lib.analytics.build import build_store
 
     result = build_store(
@@ -245,6 +245,9 @@ def _build_store(as_of: str | None, executor: str, scheduler_address: str | None
     )
     state = "built" if result.built else "up to date"
     _say(f"analytics store {state}: {result.store.folder} ({result.seconds:.1f} s)")
+    for step, error in result.failed_steps.items():
+        _say(f"  failed step {step}: {error} (reports that need it will fail; the rest run)")
+    return len(result.failed_steps)
 
 
 @app.command()
@@ -260,7 +263,8 @@ def build(
     ] = None,
 ) -> None:
     """Compute a snapshot's heavy analytics once into its analytics store (no-op if built)."""
-    _build_store(as_of, executor, scheduler_address)
+    if _build_store(as_of, executor, scheduler_address):
+        raise typer.Exit(1)
 
 
 @app.command()

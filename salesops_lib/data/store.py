@@ -97,6 +97,13 @@ class Store:
         """The store's table names, sorted."""
         return sorted(self.manifest["tables"])
 
+    def failure_of(self, name: str) -> str | None:
+        """Why a table is missing: ``build step 'x' failed: <error>``, or ``None``."""
+        for step, entry in self.manifest.get("failed_steps", {}).items():
+            if name in entry.get("tables", ()):
+                return f"build step {step!r} failed: {entry.get('error')}"
+        return None
+
     def table_path(self, name: str) -> Path:
         """The parquet file of one table."""
         if name not in self.manifest["tables"]:
@@ -156,6 +163,7 @@ def write_store(
     tables: Mapping[str, pd.DataFrame],
     steps: Mapping[str, float],
     code_version: str | None = None,
+    failed_steps: Mapping[str, Mapping[str, Any]] | None = None,
 ) -> Store:
     """Write a store atomically: every table and the manifest, then one rename into place.
 
@@ -168,6 +176,8 @@ def write_store(
         tables: Table name (``an_…``) -> frame.
         steps: Build step name -> seconds it took (recorded in the manifest).
         code_version: Code version; defaults to :func:`store_code_version`.
+        failed_steps: Build steps that raised: name -> ``{"error": one line, "tables": [...]}``
+            (recorded in the manifest; their tables are absent).
 
     Returns:
         The store as written (or as found).
@@ -199,6 +209,7 @@ def write_store(
             "code_version": version,
             "created_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
             "steps": {name: round(float(seconds), 3) for name, seconds in steps.items()},
+            "failed_steps": {name: dict(entry) for name, entry in (failed_steps or {}).items()},
             "tables": entries,
         }
         (temp / MANIFEST).write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n")

@@ -256,6 +256,13 @@ class Warehouse:
             "WHERE table_schema = 'main' AND table_type = 'VIEW' AND table_name = ?",
             [model],
         )
+        if model.startswith("an_") and self.store is not None:
+            failure = self.store.failure_of(model)
+            if failure is not None:
+                raise ParameterError(
+                    f"{model}: {failure} (snapshot {self.snapshot.snapshot_id}); "
+                    f"fix it, then `salesops build --as-of {self.snapshot.snapshot_id}`"
+                )
         if model.startswith("an_") and self.store is None:
             raise ParameterError(
                 f"{model}: the analytics store of snapshot {self.snapshot.snapshot_id} is not "
@@ -363,6 +370,15 @@ class Warehouse:
                 return self._con.execute(sql, params or []).df()
             except duckdb.CatalogException as exc:
                 missing = re.search(r"name (an_[a-z0-9_]+) does not exist", str(exc))
+                failure = (
+                    None
+                    if missing is None or self.store is None
+                    else (self.store.failure_of(missing.group(1)))
+                )
+                if missing is not None and failure is not None:
+                    raise ParameterError(
+                        f"{missing.group(1)}: {failure} (snapshot {self.snapshot.snapshot_id})"
+                    ) from None
                 if missing is None or self.store is not None:
                     raise
                 raise ParameterError(
