@@ -9,8 +9,7 @@ from pathlib import Path
 import pytest
 
 from salesops_lib.core.config import config_path
-
-ROOT = Path(__file__).resolve().parent.parent
+from tests.conftest import ROOT
 
 
 @pytest.mark.parametrize("cwd", [ROOT, ROOT / "notebooks", ROOT / "config" / "mappings"])

@@ -17,8 +17,9 @@ import pytest
 
 from salesops_lib.core.errors import WorkbenchError
 from salesops_lib.sources.importer import import_snapshot
+from tests.conftest import ROOT
 
-CORPUS = Path(__file__).resolve().parent / "import_corpus"
+CORPUS = ROOT / "tests" / "import_corpus"
 AS_OF = "2024-03-31"
 CASES = list(csv.DictReader((CORPUS / "expected.csv").open(encoding="utf-8")))
 

@@ -31,7 +31,7 @@ from salesops_lib.core.config import load_settings
 from salesops_lib.core.errors import ContractError, ParameterError
 from salesops_lib.data.warehouse import Warehouse
 from salesops_lib.sources.demo import generate_demo
-from tests.conftest import make_workspace
+from tests.conftest import ROOT, make_workspace
 
 NAN = float("nan")
 BATCH_NAME = re.compile(r"^as_of=\d{4}-\d{2}-\d{2}/[0-9a-f]{64}\.parquet$")
@@ -216,7 +216,7 @@ def test_ledger_folder_is_configured(tmp_path: Path) -> None:
     workspace = make_workspace(tmp_path)
     default = load_settings(workspace.config)  # unset: beside the workspace's snapshots
     assert default.forecast_ledger_dir == workspace.snapshots.parent / "forecast_ledger"
-    project = load_settings(Path(__file__).resolve().parents[1] / "config" / "workbench.yml")
+    project = load_settings(ROOT / "config" / "workbench.yml")
     assert project.forecast_ledger_dir == project.root / "data" / "forecast_ledger"
     config = yaml.safe_load(workspace.config.read_text())
     config["paths"]["forecast_ledger"] = str(tmp_path / "ledger")

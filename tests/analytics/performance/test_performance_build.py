@@ -1,6 +1,7 @@
 """The performance build step's tables on hand-made stage histories, answers worked out by hand.
 
-Uses the deals of :mod:`tests.test_funnel` (east: e1..e5, west: w1, w2, north: n1).
+Uses the deals of :mod:`tests.analytics.performance.test_funnel`
+(east: e1..e5, west: w1, w2, north: n1).
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ import pytest
 
 from salesops_lib.analytics.performance import build
 from salesops_lib.data.schema import OPEN_STAGES
-from tests.test_funnel import PATHS, changes_from, opportunities
+from tests.analytics.performance.test_funnel import PATHS, changes_from, opportunities
 
 REGIONS = ["east", "north", "west"]
 

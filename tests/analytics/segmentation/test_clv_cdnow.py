@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -25,8 +24,9 @@ from scipy.integrate import quad
 
 from salesops_lib.analytics.segmentation import clv, clv_models
 from salesops_lib.core.errors import ParameterError
+from tests.conftest import ROOT
 
-CDNOW = Path(__file__).resolve().parents[1] / "data" / "samples" / "cdnow"
+CDNOW = ROOT / "data" / "samples" / "cdnow"
 PUBLISHED_BGNBD = clv_models.BGNBDParams(r=0.243, alpha=4.414, a=0.793, b=2.426)
 PUBLISHED_GG = clv_models.GammaGammaParams(p=6.25, q=3.74, gamma=15.44)
 

@@ -19,7 +19,7 @@ from salesops_lib.data.warehouse import Warehouse
 from salesops_lib.reports import performance
 from tests.conftest import Workspace
 from tests.demo_fixtures import AS_OF, generate, read_truth
-from tests.test_performance import expected_headlines
+from tests.reports.test_performance import expected_headlines
 
 
 @pytest.fixture(scope="module")

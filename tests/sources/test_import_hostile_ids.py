@@ -19,8 +19,9 @@ import pytest
 from salesops_lib.core.errors import ConfigError
 from salesops_lib.sources.importer import import_snapshot, load_mapping
 from salesops_lib.sources.importer.ids import MAX_ID_LENGTH, derive_ids, name_keys
+from tests.conftest import ROOT
 
-CORPUS = Path(__file__).resolve().parent / "import_corpus"
+CORPUS = ROOT / "tests" / "import_corpus"
 ID = re.compile(r"[a-z0-9][a-z0-9-]*")
 
 

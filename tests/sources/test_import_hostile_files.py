@@ -22,8 +22,9 @@ import pytest
 
 from salesops_lib.core.errors import ConfigError, WorkbenchError
 from salesops_lib.sources.importer import import_snapshot
+from tests.conftest import ROOT
 
-CORPUS = Path(__file__).resolve().parent / "import_corpus" / "hostile"
+CORPUS = ROOT / "tests" / "import_corpus" / "hostile"
 MAPPING_TEXT = (CORPUS / "orders.yml").read_text(encoding="utf-8")
 AS_OF = "2024-03-31"
 HEADER = "Order Date,Customer,Product,Region,Amount,Quantity"
