@@ -44,8 +44,8 @@ test: setup ## Lint, then run the whole test suite (unit, contract, notebook, en
 	$(BIN)/ruff format --check .
 	SALESOPS_KERNEL=salesops $(PYTEST)
 
-test-fast: setup ## Unit and contract tests on tiny data: no kernels, no default-scale demo
-	$(PYTEST) -m "not e2e and not slow"
+test-fast: setup ## Unit and contract tests on tiny data, 2 processes: no kernels, no default-scale demo
+	$(PYTEST) -p xdist -n 2 -m "not e2e and not slow"
 
 lint: setup ## Lint and format the code with ruff
 	$(BIN)/ruff check --fix .

@@ -191,7 +191,6 @@ def run(
     from salesops_lib.runs.executors import EXECUTORS
     from salesops_lib.runs.jobs import get_job, load_jobs
     from salesops_lib.runs.params import parse_assignments
-    from salesops_lib.runs.queries import render_run_questions
 
     if executor not in EXECUTORS:
         raise ParameterError(f"--executor {executor!r}: allowed: {', '.join(EXECUTORS)}")
@@ -224,6 +223,8 @@ def run(
         scheduler_address=scheduler_address,
     )
     typer.echo(summary_line(results, cfg.reports_dir, snapshot.snapshot_id))
+    from salesops_lib.runs.queries import render_run_questions  # after the checks: heavy
+
     pages, failures = render_run_questions(
         project_root() / "queries", snapshot.snapshot_id, sorted({r.region for r in runs}),
         cfg.reports_dir,

@@ -240,22 +240,25 @@ class Warehouse:
         Raises:
             ParameterError: If the model is unknown; the message lists the models.
         """
-        if model not in self._columns:
-            self._check_model(model)
+        self._check_model(model)
+        return list(self._view_columns()[model])
+
+    def _view_columns(self) -> dict[str, list[str]]:
+        """Every view's columns in order, read once from ``information_schema`` (one query)."""
+        if not self._columns:
             frame = self.query(
-                "SELECT column_name FROM information_schema.columns "
-                "WHERE table_schema = 'main' AND table_name = ? ORDER BY ordinal_position",
-                [model],
+                "SELECT c.table_name, c.column_name FROM information_schema.columns c "
+                "JOIN information_schema.tables t ON t.table_schema = c.table_schema "
+                "AND t.table_name = c.table_name "
+                "WHERE c.table_schema = 'main' AND t.table_type = 'VIEW' "
+                "ORDER BY c.table_name, c.ordinal_position"
             )
-            self._columns[model] = frame["column_name"].tolist()
-        return list(self._columns[model])
+            for name, part in frame.groupby("table_name", sort=False):
+                self._columns[str(name)] = part["column_name"].tolist()
+        return self._columns
 
     def _check_model(self, model: str) -> None:
-        known = self.query(
-            "SELECT count(*) AS n FROM information_schema.tables "
-            "WHERE table_schema = 'main' AND table_type = 'VIEW' AND table_name = ?",
-            [model],
-        )
+        is_view = model in self._view_columns()
         if model.startswith("an_") and self.store is not None:
             failure = self.store.failure_of(model)
             if failure is not None:
@@ -268,7 +271,7 @@ class Warehouse:
                 f"{model}: the analytics store of snapshot {self.snapshot.snapshot_id} is not "
                 f"built for this code; run `salesops build --as-of {self.snapshot.snapshot_id}`"
             )
-        if model not in self._models or int(known["n"].iloc[0]) != 1:
+        if model not in self._models or not is_view:
             raise ParameterError(f"unknown model {model!r}; models: {', '.join(self._models)}")
 
     def region_ids(self) -> list[str]:

@@ -37,8 +37,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
-import seaborn as sns
-from matplotlib.ticker import PercentFormatter
 
 from salesops_lib.core.config import ALL_REGIONS, settings
 from salesops_lib.core.errors import WorkbenchError
@@ -194,6 +192,9 @@ def query_chart_png(spec: QuerySpec, frame: pd.DataFrame, region: str) -> bytes 
     if spec.chart == "none" or frame.empty:
         return None
     assert spec.x is not None and spec.y is not None
+    import seaborn as sns  # here, not at import: the runner loads this module on every run
+    from matplotlib.ticker import PercentFormatter
+
     figure, axes = charts.new_axes()
     data = frame.copy()
     data[spec.y] = pd.to_numeric(data[spec.y], errors="coerce")
