@@ -134,6 +134,8 @@ def _papermill(
         kc=kernel.client,
         progress_bar=False,
         log_output=False,
+        request_save_on_cell_execute=False,
+        partial_path=str(executed_path),
         cwd=str(job.notebook.parent),
         execution_timeout=job.timeout_s,
         start_timeout=START_TIMEOUT_S,

@@ -38,6 +38,7 @@ from jupyter_client.manager import AsyncKernelManager
 from jupyter_core.utils import run_sync
 from papermill.clientwrap import PapermillNotebookClient
 from papermill.engines import NBClientEngine, papermill_engines
+from papermill.iorw import write_ipynb
 from papermill.log import logger
 from papermill.utils import remove_args
 
@@ -270,12 +271,16 @@ class KeptKernelEngine(NBClientEngine):
         stderr_file: Any = None,
         start_timeout: int = START_TIMEOUT_S,
         execution_timeout: int | None = None,
+        partial_path: str | None = None,
         **kwargs: Any,
     ) -> Any:
         """Execute the notebook in ``kwargs['km']``'s kernel, as the stock engine would.
 
         With ``kwargs['kc']`` (a connected client of that kernel) it is used and left open;
-        otherwise the engine's own client is closed at the end.
+        otherwise the engine's own client is closed at the end. The runner has papermill write
+        the notebook once at the end, not after every cell (about 20 ms a cell); a run that
+        stops early (a timeout, a dead kernel) writes what it has to ``partial_path``, so its
+        notebook is still the record of the run.
         """
         options = remove_args(["input_path", "timeout", "startup_timeout", "kc"], **kwargs)
         client = PapermillNotebookClient(
@@ -293,6 +298,10 @@ class KeptKernelEngine(NBClientEngine):
         client.kc = given
         try:
             return client.execute()
+        except BaseException:
+            if partial_path is not None:
+                write_ipynb(nb_man.nb, partial_path)
+            raise
         finally:
             if given is None and client.kc is not None:
                 client.kc.stop_channels()

@@ -141,6 +141,40 @@ def _side(
     }
 
 
+def _headlines(reports: Path) -> dict[tuple[str, str], dict[str, Any]]:
+    """(region, notebook) -> the headline numbers its run record carries."""
+    return {
+        (str(r["region"]), str(r["notebook"])): dict(r.get("headlines") or {})
+        for r in _records(reports)
+        if r["status"] == "ok"
+    }
+
+
+def compare_headlines(
+    baseline: dict[tuple[str, str], dict[str, Any]],
+    current: dict[tuple[str, str], dict[str, Any]],
+) -> tuple[int, list[str]]:
+    """Compare every headline value both sides publish for the same region and report.
+
+    Returns:
+        The number of values compared and one line per difference (``region/notebook key:
+        old -> new``), plus a line per run only one side published.
+    """
+    compared, differences = 0, []
+    for key in sorted(set(baseline) | set(current)):
+        label = "/".join(key)
+        if key not in baseline or key not in current:
+            side = "baseline" if key in baseline else "current"
+            differences.append(f"{label}: published by the {side} code only")
+            continue
+        old, new = baseline[key], current[key]
+        for name in sorted(set(old) & set(new)):
+            compared += 1
+            if old[name] != new[name]:
+                differences.append(f"{label} {name}: {old[name]!r} -> {new[name]!r}")
+    return compared, differences
+
+
 def _table(sides: list[dict[str, Any]], build_s: float, workers: int) -> list[str]:
     lines = [
         f"| code | runs | failed | wall, {workers} workers (s) | median execution (s) "
@@ -209,6 +243,9 @@ def main(argv: list[str] | None = None) -> None:
     current = _side("current", wall, done, work / "reports-current")
     print(f"current: {current['runs']} runs in {wall:.1f} s", flush=True)
 
+    compared, differences = compare_headlines(
+        _headlines(work / "reports-baseline"), _headlines(work / "reports-current")
+    )
     lines = [
         f"# Default job: baseline against current code ({dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M}"
         " UTC)",
@@ -221,6 +258,9 @@ def main(argv: list[str] | None = None) -> None:
         "excluded; a run in a kept kernel pays no kernel start or library import.",
         "",
         *_table([baseline, current], build_s, args.workers),
+        "",
+        f"Published headlines: {compared} values compared, {len(differences)} different.",
+        *[f"- {line}" for line in differences[:40]],
         "",
         f"Benchmark wall time: {time.perf_counter() - started:.0f} s",
         "",

@@ -152,6 +152,12 @@ def test_hanging_cell_and_dying_kernel_fail_only_their_runs(tmp_path: Path) -> N
         assert not (day / region / "01-trivial.html").exists()
         record = json.loads((day / "_failed" / region / "01-trivial.run.json").read_text())
         assert record["status"] == "failed" and record["error"] == by_region[region].error
+    # the notebook of a run that stopped early is still kept, with the cells that ran
+    partial = nbformat.read(day / "_failed" / "slow" / "01-trivial.ipynb", as_version=4)
+    parameters = next(
+        c for c in partial.cells if "injected-parameters" in c.metadata.get("tags", [])
+    )
+    assert 'region = "slow"' in parameters.source and parameters.get("execution_count") is not None
     assert 'class="status-failed"' in (day / "index.html").read_text()
 
 
