@@ -16,6 +16,7 @@ import matplotlib as mpl
 import pandas as pd
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
+from matplotlib.text import Text
 from matplotlib.ticker import FuncFormatter
 
 from salesops_lib.reports.narrative import format_change, format_money, format_pct
@@ -46,6 +47,7 @@ HOUSE_RC: dict[str, object] = {
     "grid.color": "#e5e5e5",
     "legend.frameon": False,
     "figure.dpi": 100,
+    "text.parse_math": False,  # chart text from data ($, \\, ^) is drawn literally, never TeX
 }
 PNG_DPI = 110
 
@@ -97,7 +99,14 @@ class PngFigure:
 
 
 def figure_png(figure: Figure) -> bytes:
-    """Render a figure to PNG bytes at the house resolution."""
+    """Render a figure to PNG bytes at the house resolution.
+
+    Every text of the figure is drawn literally first: names from the data may hold ``$``,
+    ``\\`` or ``^`` (``$\\require{x}$`` as a region name), which matplotlib would otherwise
+    parse as mathtext, and fail or draw something else.
+    """
+    for text in figure.findobj(Text):
+        text.set_parse_math(False)
     buffer = io.BytesIO()
     figure.savefig(buffer, format="png", dpi=PNG_DPI, facecolor="white")
     return buffer.getvalue()

@@ -23,6 +23,7 @@ from rich.progress import (
     TimeRemainingColumn,
 )
 from rich.table import Table
+from rich.text import Text
 
 
 class RunProgress:
@@ -141,5 +142,6 @@ def failure_table(results: Sequence[Any]) -> Table:
     for result in results:
         if result.status == "failed":
             where = str(result.notebook_path or result.record_path or "")
-            table.add_row(result.region, result.notebook, result.error or "", where)
+            cells = (result.region, result.notebook, result.error or "", where)
+            table.add_row(*(Text(str(cell)) for cell in cells))  # literal: never rich markup
     return table

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import os
 import re
+import shlex
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
 from pathlib import Path
@@ -153,11 +154,14 @@ def plan_jobs(
 
 
 def _command(job: RunJob) -> str:
-    params = "".join(f" --param {k}={v}" for k, v in job.parameters.items())
-    return (
-        f"salesops run {job.job_name if job.job_name != 'adhoc' else ''} --region {job.region} "
-        f"--as-of {job.as_of} --notebook {job.topic}{params} --force"
-    ).replace("run  --", "run --")
+    """The shell command that re-runs one run, every word shell-quoted (safe to paste)."""
+    words = ["salesops", "run"]
+    if job.job_name != "adhoc":
+        words.append(job.job_name)
+    words += ["--region", job.region, "--as-of", job.as_of, "--notebook", job.topic]
+    for name, value in job.parameters.items():
+        words += ["--param", f"{name}={value}"]
+    return shlex.join([*words, "--force"])
 
 
 def _skipped(job: RunJob, record: Mapping[str, Any]) -> RunResult:

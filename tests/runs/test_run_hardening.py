@@ -1,0 +1,53 @@
+"""Hostile text reaching the run layer: commands stay inert when pasted, errors print literally."""
+
+from __future__ import annotations
+
+import shlex
+from pathlib import Path
+from types import SimpleNamespace
+
+from rich.console import Console
+
+from salesops_lib.runs.model import RunJob
+from salesops_lib.runs.progress import failure_table
+from salesops_lib.runs.runner import _command
+
+
+def _job(parameters: dict[str, object], job_name: str = "default") -> RunJob:
+    return RunJob(
+        notebook=Path("notebooks/10-performance.ipynb"),
+        region="dach",
+        as_of="2026-11-23",
+        reports_dir=Path("reports"),
+        kernel_name="salesops",
+        timeout_s=60,
+        job_name=job_name,
+        parameters=parameters,
+    )
+
+
+def test_the_recorded_command_is_shell_quoted_and_splits_back_to_the_same_words() -> None:
+    hostile = "x; touch /tmp/pwned $(id) `id` 'quote"
+    command = _command(_job({"compare_to": hostile}))
+    words = shlex.split(command)  # what a shell would hand to salesops
+    assert words[:3] == ["salesops", "run", "default"]
+    assert words[words.index("--param") + 1] == f"compare_to={hostile}"
+    assert words[-1] == "--force"
+    assert words[words.index("--notebook") + 1] == "10-performance"
+
+
+def test_an_adhoc_run_has_no_job_word() -> None:
+    assert shlex.split(_command(_job({}, job_name="adhoc")))[:3] == ["salesops", "run", "--region"]
+
+
+def test_failure_table_prints_rich_markup_in_errors_literally() -> None:
+    error = "ValueError: [/x] closing tag [bold red]not a style[/] [link=file:///etc]y[/link]"
+    failed = SimpleNamespace(
+        status="failed", region="[/region]", notebook="10-performance", error=error,
+        notebook_path=None, record_path="reports/_failed/[/x].run.json",
+    )  # fmt: skip
+    console = Console(record=True, width=400, color_system=None)
+    console.print(failure_table([failed]))
+    text = console.export_text()
+    assert error in text
+    assert "[/region]" in text and "[/x].run.json" in text
