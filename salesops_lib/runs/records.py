@@ -21,7 +21,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from salesops_lib.runs.publish import RECORD_SUFFIX, atomic_write_text
+from salesops_lib.runs.publish import FAILED_DIR, RECORD_SUFFIX, atomic_write_text
 
 CODE_VERSION_ENV = "SALESOPS_CODE_VERSION"
 """Pins the code version that skip-when-unchanged compares (e.g. a release tag)."""
@@ -151,8 +151,12 @@ def unchanged_since_success(
         fingerprint: :func:`inputs_fingerprint` of the run about to start.
 
     Returns:
-        The record of the earlier success, or ``None`` when the run must go ahead.
+        The record of the earlier success, or ``None`` when the run must go ahead: also when
+        the latest attempt failed (its failure record is still there; a success clears it),
+        so a plain rerun retries a transient failure instead of skipping it as unchanged.
     """
+    if (reports_dir / as_of / FAILED_DIR / region / f"{topic}{RECORD_SUFFIX}").is_file():
+        return None
     record = published_record(reports_dir, as_of, region, topic)
     if record is None or record.get("status") != "ok":
         return None

@@ -51,3 +51,21 @@ def test_failure_table_prints_rich_markup_in_errors_literally() -> None:
     text = console.export_text()
     assert error in text
     assert "[/region]" in text and "[/x].run.json" in text
+
+
+def test_a_run_whose_last_attempt_failed_is_not_skipped_as_unchanged(tmp_path: Path) -> None:
+    import json
+
+    from salesops_lib.runs.records import unchanged_since_success
+
+    day = tmp_path / "2026-11-23"
+    (day / "dach").mkdir(parents=True)
+    ok = {"status": "ok", "inputs_fingerprint": "F", "region": "dach", "notebook": "01-x"}
+    (day / "dach" / "01-x.run.json").write_text(json.dumps(ok))
+    (day / "dach" / "01-x.html").write_text("<html></html>")
+    assert unchanged_since_success(tmp_path, "2026-11-23", "dach", "01-x", "F") == ok
+    # a transient failure with the same inputs: the next plain run must retry it
+    (day / "_failed" / "dach").mkdir(parents=True)
+    failed = ok | {"status": "failed", "error": "DeadKernelError: killed"}
+    (day / "_failed" / "dach" / "01-x.run.json").write_text(json.dumps(failed))
+    assert unchanged_since_success(tmp_path, "2026-11-23", "dach", "01-x", "F") is None
