@@ -16,6 +16,7 @@ import concurrent.futures as cf
 import multiprocessing
 import uuid
 from collections.abc import Callable, Sequence
+from concurrent.futures.process import BrokenProcessPool
 from typing import Any, TypeVar
 
 from salesops_lib.core.errors import ParameterError
@@ -51,6 +52,11 @@ def run_process_pool(
 ) -> None:
     """Run the jobs on a pool of ``workers`` fresh (spawned) processes.
 
+    A worker process that dies (killed by the out-of-memory killer, say) breaks the whole
+    pool, and every run still in it ends with ``BrokenProcessPool``, whichever run caused it.
+    Those runs are then run again, each in a pool of its own (at most ``workers`` at a time),
+    so only the run that kills its own worker fails; the rest go on.
+
     Args:
         jobs: The runs.
         run: Runs one job (must be importable by the worker processes).
@@ -59,15 +65,32 @@ def run_process_pool(
         workers: Processes in the pool.
     """
     context = multiprocessing.get_context("spawn")  # no fork of a process holding threads
+    interrupted: list[int] = []
     with cf.ProcessPoolExecutor(min(workers, len(jobs)), mp_context=context) as pool:
         futures = {pool.submit(run, job): position for position, job in enumerate(jobs)}
         for future in cf.as_completed(futures):
             position = futures[future]
             try:
                 result = future.result()
+            except BrokenProcessPool:
+                interrupted.append(position)  # maybe not this run's fault: run it alone
+                continue
             except Exception as exc:  # a crashed worker fails only its own run
                 result = crash(jobs[position], exc)
             done(position, result)
+    if not interrupted:
+        return
+
+    def alone(position: int) -> None:
+        with cf.ProcessPoolExecutor(1, mp_context=context) as own:
+            try:
+                result = own.submit(run, jobs[position]).result()
+            except Exception as exc:  # this run killed its own worker
+                result = crash(jobs[position], exc)
+        done(position, result)
+
+    with cf.ThreadPoolExecutor(min(workers, len(interrupted))) as threads:
+        list(threads.map(alone, sorted(interrupted)))
 
 
 def connect_dask(scheduler_address: str) -> Any:

@@ -6,6 +6,7 @@ import shlex
 from pathlib import Path
 from types import SimpleNamespace
 
+import pytest
 from rich.console import Console
 
 from salesops_lib.runs.model import RunJob
@@ -69,3 +70,28 @@ def test_a_run_whose_last_attempt_failed_is_not_skipped_as_unchanged(tmp_path: P
     failed = ok | {"status": "failed", "error": "DeadKernelError: killed"}
     (day / "_failed" / "dach" / "01-x.run.json").write_text(json.dumps(failed))
     assert unchanged_since_success(tmp_path, "2026-11-23", "dach", "01-x", "F") is None
+
+
+KILLS_ITS_WORKER = (
+    "import os, signal, time\n"
+    "if region == 'killer':\n"
+    "    os.kill(os.getppid(), signal.SIGKILL)  # the kernel's parent is the pool worker\n"
+    "    time.sleep(30)\n"
+    "print('report body for', region)"
+)
+
+
+@pytest.mark.e2e
+def test_a_killed_pool_worker_fails_only_its_own_run(tmp_path: Path) -> None:
+    from salesops_lib.runs.runner import run_reports
+    from tests.trivial_notebooks import write_notebook
+
+    notebook = write_notebook(tmp_path / "01-trivial.ipynb", body=KILLS_ITS_WORKER)
+    regions = ["killer", "na-east", "dach", "uki", "apac"]
+    results = run_reports([notebook], regions, "2026-11-23", tmp_path / "reports", workers=2)
+    by_region = {r.region: r for r in results}
+    assert by_region["killer"].status == "failed"
+    assert "BrokenProcessPool" in (by_region["killer"].error or "")
+    assert {r.region for r in results if r.status == "ok"} == set(regions) - {"killer"}
+    for region in set(regions) - {"killer"}:
+        assert (tmp_path / "reports" / "2026-11-23" / region / "01-trivial.html").is_file()
