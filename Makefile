@@ -64,6 +64,7 @@ bench: setup ## Run every benchmark; results tables in reports/bench/ (takes 40-
 	SALESOPS_KERNEL=salesops $(BIN)/python -m tests.bench.bench_forecast_report | tee reports/bench/forecast_report.md
 	$(BIN)/python -m tests.bench.bench_forecast --out reports/bench/forecast.md
 	SALESOPS_KERNEL=salesops $(BIN)/python -m tests.bench.bench_batch --out reports/bench/batch.md
+	$(BIN)/python -m tests.bench.bench_build --out reports/bench/build.md
 
 clean: ## Remove generated data, reports and the virtual environment
 	rm -rf $(VENV) data/snapshots reports/* build *.egg-info
