@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pandas as pd
@@ -31,7 +32,7 @@ from salesops_lib.analytics.segmentation.store_tables import (
 )
 from salesops_lib.core.config import ALL_REGIONS
 from salesops_lib.core.errors import ParameterError
-from salesops_lib.data.snapshot import snapshot_dates_before
+from salesops_lib.data.snapshot import open_snapshot, snapshot_dates_before
 
 if TYPE_CHECKING:
     from salesops_lib.data.warehouse import Warehouse
@@ -82,31 +83,64 @@ def segment_one_scope(item: ScopeInput) -> dict[str, pd.DataFrame]:
     return scope_tables(result)
 
 
-def scope_inputs(context: BuildContext) -> list[ScopeInput]:
-    """Every scope's order books: this snapshot's and the previous weekly snapshot's."""
+@dataclass(frozen=True)
+class ScopeSource:
+    """Where one scope's order books are: a task that loads its own (small to send).
+
+    Attributes:
+        scope: ``all`` or a region id.
+        as_of: The snapshot's as-of date.
+        snapshots_dir: The snapshots folder (a Dask worker reads the same files).
+        compare_to: The previous snapshot's date, or None.
+    """
+
+    scope: str
+    as_of: dt.date
+    snapshots_dir: Path
+    compare_to: dt.date | None
+
+
+def load_scope(source: ScopeSource) -> ScopeInput:
+    """Read one scope's order books: this snapshot's and the previous one's (if it has the scope).
+
+    Each task reads only its own scope, so a build holds one scope's order books at a time
+    (on one machine), not every scope's at once.
+    """
     from salesops_lib.data.warehouse import Warehouse
 
+    def opened(day: dt.date) -> Warehouse:  # verified once by the build, not per scope
+        return Warehouse(open_snapshot(source.snapshots_dir, day, verify=False))
+
+    with opened(source.as_of) as warehouse:
+        bookings = scope_bookings(warehouse, source.scope)
+    previous = None
+    if source.compare_to is not None:
+        with opened(source.compare_to) as old:
+            if source.scope == ALL_REGIONS or source.scope in old.region_ids():
+                previous = scope_bookings(old, source.scope)
+    return ScopeInput(source.scope, source.as_of, bookings, source.compare_to, previous)
+
+
+def segment_from_snapshots(source: ScopeSource) -> dict[str, pd.DataFrame]:
+    """Load one scope's order books and segment them (a worker task)."""
+    return segment_one_scope(load_scope(source))
+
+
+def scope_sources(context: BuildContext) -> list[ScopeSource]:
+    """Every scope of the snapshot, with the previous weekly snapshot to compare with."""
     warehouse = context.warehouse
     as_of = warehouse.snapshot.as_of
-    scopes = [ALL_REGIONS, *warehouse.region_ids()]
     earlier = snapshot_dates_before(context.snapshots_dir, as_of)
     compare_to = earlier[0] if earlier else None
-    previous: dict[str, pd.DataFrame] = {}
-    if compare_to is not None:
-        with Warehouse.open(compare_to, snapshots_dir=context.snapshots_dir) as old:
-            known = set(old.region_ids())
-            for scope in scopes:
-                if scope == ALL_REGIONS or scope in known:
-                    previous[scope] = scope_bookings(old, scope)
     return [
-        ScopeInput(scope, as_of, scope_bookings(warehouse, scope), compare_to, previous.get(scope))
-        for scope in scopes
+        ScopeSource(scope, as_of, Path(context.snapshots_dir), compare_to)
+        for scope in [ALL_REGIONS, *warehouse.region_ids()]
     ]
 
 
 def compute_segmentation(context: BuildContext) -> dict[str, pd.DataFrame]:
     """The build step: every scope segmented, its rows concatenated per table."""
-    parts = context.executor.map(segment_one_scope, scope_inputs(context))
+    parts = context.executor.map(segment_from_snapshots, scope_sources(context))
     return {
         name: typed(name, pd.concat([part[name] for part in parts], ignore_index=True))
         for name in TABLES
