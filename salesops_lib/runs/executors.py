@@ -3,6 +3,7 @@
 Every executor calls the same run function (:func:`salesops_lib.runs.runner.run_job`) with the same
 job, so publishing, run records and failure isolation are identical. A run whose worker dies
 before it returns a result is filed as failed through the crash function; the other runs go on.
+Local pool workers die with the runner that started them (:func:`die_with_parent`).
 
 Dask: the workers must see the same files as the client (notebooks, snapshots, reports: one
 machine or a shared filesystem), have the package installed, have ``SALESOPS_CONFIG`` (or the
@@ -14,6 +15,9 @@ from __future__ import annotations
 
 import concurrent.futures as cf
 import multiprocessing
+import os
+import signal
+import sys
 import uuid
 from collections.abc import Callable, Sequence
 from concurrent.futures.process import BrokenProcessPool
@@ -43,6 +47,34 @@ def run_in_process(
         done(position, run(job))
 
 
+PR_SET_PDEATHSIG = 1  # from <linux/prctl.h>
+
+
+def die_with_parent(parent_pid: int) -> None:
+    """Pool initializer: end this worker when the runner that started it dies (even by SIGKILL).
+
+    On Linux the kernel sends this process SIGKILL when its parent goes
+    (``prctl(PR_SET_PDEATHSIG)``); if the parent is already gone, the worker exits at once.
+    Elsewhere this does nothing.
+
+    Args:
+        parent_pid: The runner's process id.
+    """
+    if sys.platform.startswith("linux"):
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+    if os.getppid() != parent_pid:  # the runner died before the line above took effect
+        os._exit(1)
+
+
+def _pool(workers: int, context: Any) -> cf.ProcessPoolExecutor:
+    return cf.ProcessPoolExecutor(
+        workers, mp_context=context, initializer=die_with_parent, initargs=(os.getpid(),)
+    )
+
+
 def run_process_pool(
     jobs: Sequence[JobT],
     run: Callable[[JobT], ResultT],
@@ -66,7 +98,7 @@ def run_process_pool(
     """
     context = multiprocessing.get_context("spawn")  # no fork of a process holding threads
     interrupted: list[int] = []
-    with cf.ProcessPoolExecutor(min(workers, len(jobs)), mp_context=context) as pool:
+    with _pool(min(workers, len(jobs)), context) as pool:
         futures = {pool.submit(run, job): position for position, job in enumerate(jobs)}
         for future in cf.as_completed(futures):
             position = futures[future]
@@ -82,7 +114,7 @@ def run_process_pool(
         return
 
     def alone(position: int) -> None:
-        with cf.ProcessPoolExecutor(1, mp_context=context) as own:
+        with _pool(1, context) as own:
             try:
                 result = own.submit(run, jobs[position]).result()
             except Exception as exc:  # this run killed its own worker

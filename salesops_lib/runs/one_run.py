@@ -4,12 +4,15 @@
 ``reports/<as_of>/.tmp-<host>-<pid>-*`` and publishes it through :mod:`salesops_lib.runs.publish`:
 into ``reports/<as_of>/<region>/`` on success, into ``reports/<as_of>/_failed/<region>/`` on
 failure, with a run record beside the outputs and a manifest in ``reports/_runs/``
-(:mod:`salesops_lib.runs.records`). A runner that is killed leaves only a staging folder, which
-the next batch removes (:func:`clean_stale_staging`).
+(:mod:`salesops_lib.runs.records`), then rewrites the index pages. A runner that is killed leaves
+only a staging folder (its local workers die with it), which the next batch removes
+(:func:`clean_stale_staging`). Outputs that cannot be written (a full or read-only disk) fail
+their run with a one-line error, recorded where there is room; nothing is left staged.
 """
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
 import os
@@ -26,10 +29,14 @@ from salesops_lib.core.version import code_version
 from salesops_lib.runs.execute import Execution, execute, one_line, region_name
 from salesops_lib.runs.model import RunJob, RunResult
 from salesops_lib.runs.publish import (
+    FAILED_DIR,
     RECORD_SUFFIX,
+    ReportsWriteError,
     atomic_write_text,
     publish_failure,
     publish_success,
+    write_error,
+    write_indexes,
 )
 from salesops_lib.runs.records import package_versions, write_manifest
 
@@ -92,16 +99,22 @@ def _publish_run(
         "notebook": str(notebook_path) if (staging / notebook_path.name).is_file() else None,
         "html": str(html_path) if html_path else None,
     }
-    atomic_write_text(staging / f"{job.topic}{RECORD_SUFFIX}", _json(record))
     try:
+        atomic_write_text(staging / f"{job.topic}{RECORD_SUFFIX}", _json(record))
         if ok:
             publish_success(staging, as_of_dir, job.region, job.topic)
         else:
             publish_failure(staging, as_of_dir, job.region, job.topic)
+    except OSError as exc:  # a full or read-only disk fails this run, not the batch
+        return _file_unpublished(job, record, outcome, exc)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     outcome.durations["publish_s"] = round(time.monotonic() - publish_start, 3)
-    manifest = write_manifest(job.reports_dir, {**record, "durations": outcome.durations})
+    manifest = None
+    with contextlib.suppress(OSError):  # the report stands; only the history lacks this run
+        manifest = write_manifest(job.reports_dir, {**record, "durations": outcome.durations})
+    with contextlib.suppress(ReportsWriteError):  # the runner rewrites (and reports) it at the end
+        write_indexes(job.reports_dir, job.as_of)
     return RunResult(
         region=job.region,
         notebook=job.topic,
@@ -111,6 +124,44 @@ def _publish_run(
         html_path=html_path,
         record_path=folder / f"{job.topic}{RECORD_SUFFIX}",
         error=outcome.error,
+        headlines=outcome.headlines,
+        manifest_path=manifest,
+        durations=dict(outcome.durations),
+    )
+
+
+def _file_unpublished(
+    job: RunJob, record: Mapping[str, Any], outcome: Execution, exc: OSError
+) -> RunResult:
+    """File a run whose outputs could not be written as failed, recording it where possible.
+
+    The run record goes straight to ``_failed/<region>/`` (a small file may still fit), else
+    nowhere; the published report of an earlier run is left as it was.
+    """
+    error = write_error(f"the {job.topic} report of {job.region}", exc)
+    if outcome.error:
+        error = f"{error}; the run itself failed: {outcome.error}"
+    failed = {**record, "status": "failed", "error": error}
+    failed["outputs"] = {"notebook": None, "html": None}
+    folder = job.reports_dir / job.as_of / FAILED_DIR / job.region
+    record_path: Path | None = folder / f"{job.topic}{RECORD_SUFFIX}"
+    try:
+        atomic_write_text(folder / f"{job.topic}{RECORD_SUFFIX}", _json(failed))
+        (folder / f"{job.topic}.ipynb").unlink(missing_ok=True)
+    except OSError:
+        record_path = None
+    manifest = None
+    with contextlib.suppress(OSError):
+        manifest = write_manifest(job.reports_dir, {**failed, "durations": outcome.durations})
+    return RunResult(
+        region=job.region,
+        notebook=job.topic,
+        status="failed",
+        duration_s=outcome.durations.get("total_s", 0.0),
+        notebook_path=None,
+        html_path=None,
+        record_path=record_path,
+        error=error,
         headlines=outcome.headlines,
         manifest_path=manifest,
         durations=dict(outcome.durations),
@@ -169,7 +220,12 @@ def run_job(job: RunJob) -> RunResult:
     """
     started_at = dt.datetime.now(dt.UTC)
     start = time.monotonic()
-    staging = _staging_dir(job)
+    try:
+        staging = _staging_dir(job)
+    except OSError as exc:
+        outcome = Execution()
+        record = _record(job, outcome, started_at, dt.datetime.now(dt.UTC))
+        return _file_unpublished(job, record, outcome, exc)
     outcome = execute(job, staging)
     outcome.durations["total_s"] = round(time.monotonic() - start, 3)
     return _publish_run(job, staging, outcome, started_at)
@@ -185,6 +241,11 @@ def record_crash(job: RunJob, exc: BaseException) -> RunResult:
     Returns:
         The failed run's result.
     """
-    staging = _staging_dir(job)
     outcome = Execution(error=one_line(exc))
-    return _publish_run(job, staging, outcome, dt.datetime.now(dt.UTC))
+    started_at = dt.datetime.now(dt.UTC)
+    try:
+        staging = _staging_dir(job)
+    except OSError as write_exc:
+        record = _record(job, outcome, started_at, started_at)
+        return _file_unpublished(job, record, outcome, write_exc)
+    return _publish_run(job, staging, outcome, started_at)

@@ -43,7 +43,7 @@ from salesops_lib.core.errors import WorkbenchError
 from salesops_lib.core.version import code_version
 from salesops_lib.data.console import BUILT_IN_PARAMETERS, Console, check_read_only, open_console
 from salesops_lib.reports import charts, narrative
-from salesops_lib.runs.publish import atomic_write_text
+from salesops_lib.runs.publish import ReportsWriteError, atomic_write_text, write_error
 from salesops_lib.runs.render import page_html, sanitize_html
 
 CHARTS: tuple[str, ...] = ("bar", "line", "none")
@@ -357,7 +357,14 @@ def render_queries(
                     on_error(spec, region, exc)
                     continue
                 path = page_path(reports_dir or cfg.reports_dir, snapshot_id, region, spec)
-                atomic_write_text(path, page)
+                try:
+                    atomic_write_text(path, page)
+                except OSError as exc:  # a full or read-only disk: one line, not a traceback
+                    error = ReportsWriteError(write_error("the question page", exc))
+                    if on_error is None:
+                        raise error from None
+                    on_error(spec, region, error)
+                    continue
                 written.append(path)
     return written
 

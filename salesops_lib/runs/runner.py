@@ -13,6 +13,7 @@ dead kernel) never stops the others.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import shlex
@@ -29,7 +30,12 @@ from salesops_lib.runs.execute import read_headlines
 from salesops_lib.runs.model import KERNEL_ENV, RunJob, RunResult, default_kernel, result_dict
 from salesops_lib.runs.one_run import clean_stale_staging, record_crash, run_job
 from salesops_lib.runs.params import notebook_parameters
-from salesops_lib.runs.publish import RECORD_SUFFIX, write_indexes
+from salesops_lib.runs.publish import (
+    RECORD_SUFFIX,
+    ReportsWriteError,
+    check_writable,
+    write_indexes,
+)
 from salesops_lib.runs.records import code_fingerprint, inputs_fingerprint, unchanged_since_success
 
 __all__ = [
@@ -204,6 +210,11 @@ def execute_runs(
 
     Returns:
         One result per job, in plan order.
+
+    Raises:
+        ReportsWriteError: If the reports folder cannot be written (checked before any run
+            starts) or the index pages cannot be written at the end; a run whose own outputs
+            cannot be written fails alone (see :func:`~salesops_lib.runs.one_run.run_job`).
     """
     from salesops_lib.runs.executors import dispatch
     from salesops_lib.runs.kernel import shutdown_kept
@@ -226,8 +237,12 @@ def execute_runs(
             results[index] = _skipped(job, previous)
         else:
             pending.append(index)
-    for as_of_dir in {job.reports_dir / job.as_of for job in jobs}:
-        clean_stale_staging(as_of_dir)
+    batches = sorted({(job.reports_dir, job.as_of) for job in jobs})
+    for reports_dir, as_of in batches:  # a read-only folder fails here, before any run starts
+        check_writable(reports_dir / as_of)
+        clean_stale_staging(reports_dir / as_of)
+        with contextlib.suppress(ReportsWriteError):  # a full disk: the runs go on, are filed
+            write_indexes(reports_dir, as_of)  # as published now, whatever a killed runner left
     if on_plan:
         on_plan(len(pending), len(jobs) - len(pending))
     if on_result:
@@ -251,7 +266,7 @@ def execute_runs(
         )
     finally:
         shutdown_kept()  # a kernel kept in this process (workers=1) ends with the batch
-    for reports_dir, as_of in sorted({(job.reports_dir, job.as_of) for job in jobs}):
+    for reports_dir, as_of in batches:
         write_indexes(reports_dir, as_of)
     return [results[i] for i in range(len(jobs))]
 
