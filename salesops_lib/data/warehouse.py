@@ -26,6 +26,7 @@ from typing import Any
 
 import duckdb
 import pandas as pd
+import pyarrow as pa
 
 from salesops_lib.core.config import ALL_REGIONS, settings
 from salesops_lib.core.errors import ParameterError, WorkbenchError
@@ -324,6 +325,13 @@ class Warehouse:
             ParameterError: If the model, a column or the region is unknown, or a region is
                 given for a model without a ``region_id`` column.
         """
+        sql, params = self._table_sql(model, region, columns)
+        return self.query(sql, params)
+
+    def _table_sql(
+        self, model: str, region: str | None, columns: list[str] | None
+    ) -> tuple[str, list[Any]]:
+        """The checked SELECT (and its parameters) behind :meth:`table` and :meth:`table_arrow`."""
         available = self.columns(model)
         selected = list(columns) if columns is not None else available
         unknown = [c for c in selected if c not in available]
@@ -344,7 +352,24 @@ class Warehouse:
             sql += f' WHERE "{REGION_COLUMN}" = ?'
             params.append(region_id)
         sql += " ORDER BY ALL"
-        return self.query(sql, params)
+        return sql, params
+
+    def table_arrow(
+        self, model: str, region: str | None = None, columns: list[str] | None = None
+    ) -> pa.Table:
+        """:meth:`table` as an Arrow table (text stays compact; nothing becomes Python objects).
+
+        Args:
+            model: A name from :meth:`models`.
+            region: A region id; ``None`` or ``"all"`` means the whole company.
+            columns: Columns to return; ``None`` returns all.
+
+        Returns:
+            The rows, in the same deterministic order as :meth:`table`.
+        """
+        sql, params = self._table_sql(model, region, columns)
+        with self._lock:
+            return self._con.execute(sql, params).fetch_arrow_table()
 
     def query(self, sql: str, params: list[Any] | dict[str, Any] | None = None) -> pd.DataFrame:
         """Run one read-only ad-hoc query with bound parameters and return the result.

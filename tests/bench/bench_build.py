@@ -63,7 +63,8 @@ def measure(scale: str, work: Path) -> dict[str, object]:
         [sys.executable, "-c", CHILD], env=env, check=True, capture_output=True, text=True
     )
     peak_kb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    result = json.loads(done.stdout.strip().splitlines()[-1])
+    line = next(x for x in reversed(done.stdout.splitlines()) if x.startswith('{"seconds"'))
+    result = json.loads(line)
     return {
         "scale": scale,
         "generate_s": round(generate_s, 1),

@@ -8,8 +8,10 @@ value, and the segment migration since an earlier order book.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from dataclasses import dataclass
+from typing import TypeVar
 
 import pandas as pd
 
@@ -119,14 +121,39 @@ def segment_scope(
     migration = None
     if compare_to is not None and previous_bookings is not None:
         migration = migration_since(rfm, previous_bookings, compare_to)
-    return ScopeSegmentation(
-        scope=scope,
-        as_of=as_of,
-        customers=customers,
-        abc_customers=abc_classes(bookings, "account_id") if has_revenue else None,
-        abc_products=abc_classes(bookings, "product_id") if has_revenue else None,
-        clusters=found,
-        clv=fit_clv(bookings, as_of),
-        compare_to=compare_to,
-        migration=migration,
+    return _object_text(
+        ScopeSegmentation(
+            scope=scope,
+            as_of=as_of,
+            customers=customers,
+            abc_customers=abc_classes(bookings, "account_id") if has_revenue else None,
+            abc_products=abc_classes(bookings, "product_id") if has_revenue else None,
+            clusters=found,
+            clv=fit_clv(bookings, as_of),
+            compare_to=compare_to,
+            migration=migration,
+        )
     )
+
+
+T = TypeVar("T")
+
+
+def _object_text(value: T) -> T:
+    """``value`` with every text column of its frames as plain Python strings (``object``).
+
+    An order book may arrive with Arrow-backed text (compact at millions of lines); the results
+    are per customer or product and small, and keep one dtype whatever the input's storage.
+    """
+    if isinstance(value, pd.DataFrame):
+        text = [c for c, kind in value.dtypes.items() if isinstance(kind, pd.StringDtype)]
+        return value.astype(dict.fromkeys(text, object)) if text else value  # type: ignore[return-value]
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        changes = {
+            field.name: _object_text(getattr(value, field.name))
+            for field in dataclasses.fields(value)
+            if isinstance(getattr(value, field.name), pd.DataFrame)
+            or dataclasses.is_dataclass(getattr(value, field.name))
+        }
+        return dataclasses.replace(value, **changes) if changes else value
+    return value
