@@ -19,6 +19,7 @@ from matplotlib.figure import Figure
 from matplotlib.text import Text
 from matplotlib.ticker import FuncFormatter
 
+from salesops_lib.core.text import INVISIBLE, visible_text
 from salesops_lib.reports.narrative import format_change, format_money, format_pct
 
 HOUSE_COLORS: tuple[str, ...] = (
@@ -72,8 +73,11 @@ def money_formatter() -> FuncFormatter:
 
 
 def plain_labels(labels: Iterable[object]) -> list[str]:
-    """Tick labels from untrusted text, with ``$`` escaped so they never become mathtext."""
-    return [str(label).replace("$", r"\$") for label in labels]
+    """Labels from untrusted text, as shown: no bidi or zero-width characters.
+
+    ``$`` and ``\\`` stay as they are: :func:`figure_png` draws every text with mathtext off.
+    """
+    return [visible_text(label) for label in labels]
 
 
 def new_axes(width: float = 9.0, height: float = 4.2) -> tuple[Figure, Axes]:
@@ -107,6 +111,8 @@ def figure_png(figure: Figure) -> bytes:
     """
     for text in figure.findobj(Text):
         text.set_parse_math(False)
+        if INVISIBLE.search(text.get_text()):
+            text.set_text(visible_text(text.get_text()))
     buffer = io.BytesIO()
     figure.savefig(buffer, format="png", dpi=PNG_DPI, facecolor="white")
     return buffer.getvalue()
@@ -123,7 +129,8 @@ class DisplayTable:
     frame: pd.DataFrame
 
     def _repr_html_(self) -> str:
-        return self.frame.to_html(index=False, escape=True, border=0, classes="dataframe")
+        shown = self.frame.map(lambda v: visible_text(v) if isinstance(v, str) else v)
+        return shown.to_html(index=False, escape=True, border=0, classes="dataframe")
 
     def __repr__(self) -> str:
         return self.frame.to_string(index=False)

@@ -15,6 +15,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from salesops_lib.core.text import visible_text
+
 
 @dataclass(frozen=True)
 class Html:
@@ -55,12 +57,12 @@ def format_change(value: float | None) -> str:
 
 def paragraph(text: str) -> Html:
     """One plain-text sentence as an escaped HTML paragraph (``<p>…</p>``)."""
-    return Html(f"<p>{html.escape(text)}</p>")
+    return Html(f"<p>{html.escape(visible_text(text))}</p>")
 
 
 def bullet_list(sentences: list[str]) -> Html:
     """Plain-text sentences as an escaped HTML list (``<ul class="summary">``)."""
-    items = "".join(f"<li>{html.escape(s)}</li>" for s in sentences)
+    items = "".join(f"<li>{html.escape(visible_text(s))}</li>" for s in sentences)
     return Html(f'<ul class="summary">{items}</ul>')
 
 

@@ -20,6 +20,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from salesops_lib.core.text import INVISIBLE
 from salesops_lib.sources.importer.limits import check_file_size, check_rows
 from salesops_lib.sources.importer.mapping import SourceSpec
 from salesops_lib.sources.importer.quarantine import ImportDataError
@@ -27,7 +28,6 @@ from salesops_lib.sources.importer.quarantine import ImportDataError
 _CHUNK = 1 << 20
 _CACHE_SIZE = 200_000
 _BATCH = 65_536
-INVISIBLE = re.compile("[\u061c\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff]")
 """Bidi controls and zero-width characters: invisible, but they reverse or split names."""
 """Distinct values remembered per column, so repeated values share one string."""
 _UTF8_MULTIBYTE = re.compile(rb"[\xc2-\xf4][\x80-\xbf]+")
