@@ -146,12 +146,12 @@ def free_port() -> int:
 
 
 def stop_processes(processes: list[subprocess.Popen[bytes]]) -> None:
-    """Terminate processes (last started first), killing those that do not exit in 20 s."""
+    """Terminate processes (last started first), killing those that do not exit in 5 s."""
     for process in reversed(processes):
         process.terminate()
     for process in reversed(processes):
         try:
-            process.wait(timeout=20)
+            process.wait(timeout=5)
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait(timeout=10)
