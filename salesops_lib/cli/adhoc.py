@@ -22,7 +22,7 @@ from typing import IO, Annotated, Any
 
 import typer
 
-from salesops_lib.cli import app, handles_errors
+from salesops_lib.cli.app import app, handles_errors
 from salesops_lib.core.errors import ParameterError
 
 FORMATS: tuple[str, ...] = ("table", "csv", "md", "xlsx")

@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from salesops_lib.cli import _fail, _say, _stderr_console, app, handles_errors
+from salesops_lib.cli.app import _fail, _say, _stderr_console, app, handles_errors
 
 
 @app.command("forecast-backfill")
