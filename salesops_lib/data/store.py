@@ -36,14 +36,13 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from salesops_lib.core.errors import SnapshotError
+from salesops_lib.core.version import CODE_VERSION_ENV, source_digest
 from salesops_lib.data.snapshot import Snapshot, sha256_file
 
 MANIFEST = "_manifest.json"
 TABLE_NAME = re.compile(r"^an_[a-z][a-z0-9_]*$")
-CODE_VERSION_ENV = "SALESOPS_CODE_VERSION"
 STORE_LAYERS: tuple[str, ...] = ("core", "data", "analytics")
 """Package folders whose source decides the store's code version."""
-_SOURCE_SUFFIXES = (".py", ".sql", ".yml")
 _PACKAGE_DIR = Path(__file__).resolve().parents[1]
 
 
@@ -60,19 +59,7 @@ def store_code_version(package_dir: Path = _PACKAGE_DIR) -> str:
     """
     if pinned := os.environ.get(CODE_VERSION_ENV):
         return pinned
-    digest = hashlib.sha256()
-    for layer in STORE_LAYERS:
-        for path in sorted((package_dir / layer).rglob("*")):
-            if (
-                path.suffix in _SOURCE_SUFFIXES
-                and "__pycache__" not in path.parts
-                and path.is_file()
-            ):
-                digest.update(path.relative_to(package_dir).as_posix().encode())
-                digest.update(b"\0")
-                digest.update(path.read_bytes())
-                digest.update(b"\0")
-    return digest.hexdigest()
+    return source_digest(package_dir, STORE_LAYERS)
 
 
 def store_key(snapshot_checksum: str, code_version: str) -> str:

@@ -95,8 +95,11 @@ def open_report_warehouse(region: str, as_of: str, snapshots_dir: Path | None = 
             f"as_of {as_of!r}: no snapshot for that date in {folder}; "
             f"available: {', '.join(available[-10:])} (or '' for the latest)"
         )
-    built = build_store(as_of or None, snapshots_dir=folder)  # a no-op once the store is built
-    warehouse = Warehouse.open(as_of or None, snapshots_dir=folder, store=built.store)
+    warehouse = Warehouse.open(as_of or None, snapshots_dir=folder)  # verified once, here
+    if warehouse.store is None:  # first report of this snapshot and code: build, then attach
+        warehouse.close()
+        built = build_store(as_of or None, snapshots_dir=folder)
+        warehouse = Warehouse.open(as_of or None, snapshots_dir=folder, store=built.store)
     region_ids = sorted(warehouse.regions()["region_id"])
     if region != ALL_REGIONS and region not in region_ids:
         warehouse.close()

@@ -21,10 +21,8 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+from salesops_lib.core.version import CODE_VERSION_ENV, source_digest
 from salesops_lib.runs.publish import FAILED_DIR, RECORD_SUFFIX, atomic_write_text
-
-CODE_VERSION_ENV = "SALESOPS_CODE_VERSION"
-"""Pins the code version that skip-when-unchanged compares (e.g. a release tag)."""
 
 RUNS_DIR = "_runs"
 """Folder under the reports folder that holds one manifest per run."""
@@ -48,7 +46,6 @@ PACKAGES = (
 """Distributions whose versions each manifest records."""
 
 _PACKAGE_DIR = Path(__file__).resolve().parents[1]
-_SOURCE_SUFFIXES = (".py", ".sql", ".yml", ".html", ".css")
 
 
 @lru_cache(maxsize=1)
@@ -72,14 +69,7 @@ def source_fingerprint(package_dir: Path = _PACKAGE_DIR) -> str:
     Returns:
         A hex digest.
     """
-    digest = hashlib.sha256()
-    for path in sorted(package_dir.rglob("*")):
-        if path.suffix in _SOURCE_SUFFIXES and "__pycache__" not in path.parts and path.is_file():
-            digest.update(path.relative_to(package_dir).as_posix().encode())
-            digest.update(b"\0")
-            digest.update(path.read_bytes())
-            digest.update(b"\0")
-    return digest.hexdigest()
+    return source_digest(package_dir)
 
 
 def code_fingerprint() -> str:
