@@ -48,7 +48,6 @@ HOUSE_RC: dict[str, object] = {
     "grid.color": "#e5e5e5",
     "legend.frameon": False,
     "figure.dpi": 100,
-    "text.parse_math": False,  # chart text from data ($, \\, ^) is drawn literally, never TeX
 }
 PNG_DPI = 110
 

@@ -20,6 +20,8 @@ from typing import TYPE_CHECKING
 
 import nh3
 
+from salesops_lib.core.text import visible_text
+
 if TYPE_CHECKING:
     import nbformat
 
@@ -68,10 +70,11 @@ def sanitize_html(fragment: str) -> str:
 
     Returns:
         The fragment with scripts, styles, event handlers, unknown tags and non-image or
-        non-web URLs removed.
+        non-web URLs removed, and without bidi controls or zero-width characters (every
+        published page passes here, whatever display object produced its text).
     """
     return nh3.clean(
-        fragment,
+        visible_text(fragment),
         tags=set(ALLOWED_TAGS),
         attributes=ALLOWED_ATTRIBUTES,
         attribute_filter=_filter_attribute,

@@ -91,3 +91,11 @@ def test_sanitize_keeps_data_images_only() -> None:
     assert cleaned.count("<img") == 3
     assert cleaned.count('src="data:image/png;base64,AAAA"') == 1
     assert "tracker.example" not in cleaned and "data:text/html" not in cleaned
+
+
+def test_published_html_carries_no_bidi_or_zero_width_characters() -> None:
+    from salesops_lib.runs.render import sanitize_html
+
+    cleaned = sanitize_html("<p>Acme \u202egnp.exe\u202c Ltd\u200b</p><td>\u2066x\u2069</td>")
+    assert "Acme gnp.exe Ltd" in cleaned and "x" in cleaned
+    assert not any(ch in cleaned for ch in "\u202e\u202c\u200b\u2066\u2069")
