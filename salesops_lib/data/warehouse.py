@@ -259,21 +259,27 @@ class Warehouse:
         return self._columns
 
     def _check_model(self, model: str) -> None:
-        is_view = model in self._view_columns()
-        if model.startswith("an_") and self.store is not None:
-            failure = self.store.failure_of(model)
-            if failure is not None:
-                raise ParameterError(
-                    f"{model}: {failure} (snapshot {self.snapshot.snapshot_id}); "
-                    f"fix it, then `salesops build --as-of {self.snapshot.snapshot_id}`"
-                )
-        if model.startswith("an_") and self.store is None:
-            raise ParameterError(
-                f"{model}: the analytics store of snapshot {self.snapshot.snapshot_id} is not "
-                f"built for this code; run `salesops build --as-of {self.snapshot.snapshot_id}`"
-            )
-        if model not in self._models or not is_view:
+        if (problem := self._missing_store_table(model)) is not None:
+            raise ParameterError(problem)
+        if model not in self._models or model not in self._view_columns():
             raise ParameterError(f"unknown model {model!r}; models: {', '.join(self._models)}")
+
+    def _missing_store_table(self, name: str) -> str | None:
+        """Why an analytics table is not there (store not built, or its step failed), if so."""
+        snapshot_id = self.snapshot.snapshot_id
+        if not name.startswith("an_"):
+            return None
+        if self.store is None:
+            return (
+                f"{name}: the analytics store of snapshot {snapshot_id} is not built for this "
+                f"code; run `salesops build --as-of {snapshot_id}`"
+            )
+        if (failure := self.store.failure_of(name)) is not None:
+            return (
+                f"{name}: {failure} (snapshot {snapshot_id}); "
+                f"fix it, then `salesops build --as-of {snapshot_id}`"
+            )
+        return None
 
     def region_ids(self) -> list[str]:
         """Return the snapshot's region ids, sorted."""
@@ -398,22 +404,10 @@ class Warehouse:
                 return self._con.execute(sql, params or []).df()
             except duckdb.CatalogException as exc:
                 missing = re.search(r"name (an_[a-z0-9_]+) does not exist", str(exc))
-                failure = (
-                    None
-                    if missing is None or self.store is None
-                    else (self.store.failure_of(missing.group(1)))
-                )
-                if missing is not None and failure is not None:
-                    raise ParameterError(
-                        f"{missing.group(1)}: {failure} (snapshot {self.snapshot.snapshot_id})"
-                    ) from None
-                if missing is None or self.store is not None:
+                problem = None if missing is None else self._missing_store_table(missing[1])
+                if problem is None:
                     raise
-                raise ParameterError(
-                    f"{missing.group(1)}: the analytics store of snapshot "
-                    f"{self.snapshot.snapshot_id} is not built for this code; run "
-                    f"`salesops build --as-of {self.snapshot.snapshot_id}`"
-                ) from None
+                raise ParameterError(problem) from None
 
     def regions(self) -> pd.DataFrame:
         """Return ``dim_regions``: one row per region (region_id, region_name)."""
