@@ -41,7 +41,7 @@ NAMED_VALUES: dict[str, tuple[str, ...]] = {
     "STAGES": schema.STAGES,
     "OPEN_STAGES": schema.OPEN_STAGES,
     "FORECAST_CATEGORIES": schema.FORECAST_CATEGORIES,
-    "SIZE_BANDS": schema.SIZE_BANDS,
+    "SIZE_BANDS": schema.ACCEPTED_SIZE_BANDS,
     "REP_ROLES": schema.REP_ROLES,
 }
 """Value lists a contract may name in ``accepted_values`` (from :mod:`salesops_lib.data.schema`)."""

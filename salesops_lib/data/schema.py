@@ -29,6 +29,9 @@ FORECAST_CATEGORIES: tuple[str, ...] = ("Pipeline", "Best Case", "Commit", "Clos
 """Closed Won deals are 'Closed', Closed Lost ones 'Omitted'; open deals use the first three."""
 
 SIZE_BANDS: tuple[str, ...] = ("SMB", "Mid-Market", "Enterprise")
+UNKNOWN_SIZE_BAND = "Unknown"
+"""Size band of an account the source does not describe (an importer's placeholder account)."""
+ACCEPTED_SIZE_BANDS: tuple[str, ...] = (*SIZE_BANDS, UNKNOWN_SIZE_BAND)
 REP_ROLES: tuple[str, ...] = ("rep", "manager")
 
 

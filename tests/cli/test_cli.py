@@ -143,5 +143,6 @@ def test_import_command_writes_a_valid_maven_snapshot(tmp_path: Path) -> None:
     )
     assert result.returncode == 0, result.stderr + result.stdout
     assert "1,425" in result.stdout or "1425" in result.stdout
+    assert "quarantined source rows: 0" in result.stdout  # deals without an account are kept
     assert len(list_snapshots(workspace.snapshots)) == 1
     assert salesops(workspace, "validate").returncode == 0

@@ -81,7 +81,49 @@ def test_quirks_are_found_with_exact_counts(imported: Path) -> None:
     industries = set(pq.read_table(imported / "accounts.parquet")["industry"].to_pylist())
     assert "technolgy" not in industries and "technology" in industries
     quarantined = {(i["file"], i["row"]) for i in issues if i["action"] == "quarantined"}
-    assert len(quarantined) == no_account
+    assert quarantined == set()  # every deal without an account is open: kept as pipeline
+    imputed = [i for i in issues if i["rule"] == "missing_account"]
+    assert {i["action"] for i in imputed} == {"imputed"}
+
+
+def test_deals_without_an_account_stay_in_the_pipeline(imported: Path) -> None:
+    raw = _raw("sales_pipeline.csv")
+    teams = {t["sales_agent"]: t["regional_office"].lower() for t in _raw("sales_teams.csv")}
+    open_raw = [d for d in raw if d["deal_stage"] in ("Prospecting", "Engaging")]
+    expected: dict[str, int] = {}
+    for deal in open_raw:
+        region = teams[deal["sales_agent"]]
+        expected[region] = expected.get(region, 0) + 1
+    assert expected == {"central": 908, "east": 433, "west": 748}  # the CRM's own counts
+    snapshot = open_snapshot(imported.parent, "2017-12-31")
+    with Warehouse(snapshot) as wh:
+        counted = wh.query(
+            "select region_id, count(*) as n from fct_opportunities where not is_closed group by 1"
+        )
+        placeholders = wh.query(
+            "select account_id, account_name, region_id from dim_accounts "
+            "where account_name = '(no account)' order by 1"
+        )
+    assert dict(zip(counted["region_id"], counted["n"], strict=True)) == expected
+    assert list(placeholders["account_id"]) == [
+        f"no-account--{r}" for r in ("central", "east", "west")
+    ]
+    no_account = sum(1 for d in open_raw if not d["account"].strip())
+    with Warehouse(snapshot) as wh:
+        on_placeholder = wh.query(
+            "select count(*) as n from fct_opportunities where account_id like 'no-account--%'"
+        )
+    assert int(on_placeholder["n"].iloc[0]) == no_account == 1425
+
+
+def test_a_real_account_named_no_account_keeps_its_own_id() -> None:
+    import pandas as pd
+
+    from salesops_lib.sources.importer.ids import derive_ids
+
+    ids = derive_ids(pd.Series(["No Account", "Acme"]), reserved=frozenset({"no-account"}))
+    assert ids.iloc[0] != "no-account" and ids.iloc[0].startswith("no-account-")
+    assert ids.iloc[1] == "acme"
 
 
 def test_quality_report_counts_the_quirks(imported: Path) -> None:

@@ -12,6 +12,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import duckdb
 import yaml
 
 from tests.conftest import ROOT, SAMPLES
@@ -59,3 +60,22 @@ def test_maven_import_then_run_all_publishes_every_report(tmp_path: Path) -> Non
         html = Path(record["outputs"]["html"])
         assert html.is_file() and html.parent.name == record["region"]
         assert html.parent.parent.name == "2017-12-31"
+    overview = {r["region"]: r["headlines"] for r in records if r["notebook"] == "00-overview"}
+    expected_open = _open_pipeline_by_office()
+    assert {r: overview[r]["open_pipeline"] for r in expected_open} == expected_open
+    assert overview["all"]["open_pipeline"] == round(sum(expected_open.values()), 2)
+
+
+def _open_pipeline_by_office() -> dict[str, float]:
+    """Open pipeline per office from the CSV files alone: every open deal (with or without an
+    account) at its product's list price (open deals have no close value; GTXPro is GTX Pro)."""
+    sql = f"""
+        select lower(t.regional_office) as region, round(sum(p.sales_price), 2) as amount
+        from read_csv_auto('{MAVEN / "sales_pipeline.csv"}') d
+        join read_csv_auto('{MAVEN / "sales_teams.csv"}') t using (sales_agent)
+        join read_csv_auto('{MAVEN / "products.csv"}') p
+          on p.product = replace(d.product, 'GTXPro', 'GTX Pro')
+        where d.deal_stage in ('Prospecting', 'Engaging')
+        group by 1
+    """
+    return {region: float(amount) for region, amount in duckdb.sql(sql).fetchall()}

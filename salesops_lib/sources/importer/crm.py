@@ -16,8 +16,13 @@ Rules (documented in config/mappings/maven_crm.yml too):
   created on its first deal there. Industry is the sector after ``category_aliases``; size
   band from employees (``options.mid_market_from``/``enterprise_from``).
 * An account with no kept deal has no region: it is left out (``account_without_deals``).
+* A deal with no account that is open or lost is still pipeline: it is kept on the placeholder
+  account of its owner's region, ``no-account--<region>`` named "(no account)" (industry
+  ``unknown``, size band ``Unknown``), and flagged ``missing_account`` as ``imputed``, so pipeline,
+  funnel and forecast counts equal the source. A WON deal with no account is quarantined: a
+  booking needs a customer. No source name can take the id ``no-account`` (it is reserved).
 * Deals: stage through ``stages``; product through ``product_aliases`` (``corrected``); a blank
-  account, owner, stage or product, an unknown one, a duplicated id, a negative amount, a close
+  owner, stage or product, an unknown one, a duplicated id, a negative amount, a close
   before create, or a date after the as-of date quarantines the deal. Open deals without a close
   date get the as-of date, without an amount the product's list price, without a created date
   the as-of date (``imputed``); closed deals without them are quarantined.
@@ -34,7 +39,7 @@ import datetime as dt
 import numpy as np
 import pandas as pd
 
-from salesops_lib.data.schema import OPEN_STAGES
+from salesops_lib.data.schema import OPEN_STAGES, UNKNOWN_SIZE_BAND
 from salesops_lib.sources.importer.build import BuiltTables, empty_table
 from salesops_lib.sources.importer.ids import derive_ids
 from salesops_lib.sources.importer.mapping import Mapping
@@ -44,6 +49,11 @@ from salesops_lib.sources.importer.rules import RuleBook, duplicated_ids, source
 from salesops_lib.sources.importer.sources import LoadedSource
 
 CLOSED_CATEGORY = {"Closed Won": "Closed", "Closed Lost": "Omitted"}
+NO_ACCOUNT_SLUG = "no-account"
+"""Account slug of the per-region placeholder for deals without an account (reserved)."""
+NO_ACCOUNT_NAME = "(no account)"
+_NO_ACCOUNT_KEY = "\x00no account"
+"""Matching key of the placeholder: no source name normalises to it (keys are visible text)."""
 
 
 def _regions(mapping: Mapping, teams: LoadedSource) -> tuple[pd.DataFrame, RuleBook]:
@@ -79,6 +89,20 @@ def _size_band(employees: pd.Series, mapping: Mapping) -> pd.Series:
         np.where(employees >= big, "Enterprise", np.where(employees >= mid, "Mid-Market", "SMB")),
         index=employees.index,
     )
+
+
+def _with_placeholder(account_info: pd.DataFrame) -> pd.DataFrame:
+    """Account info by matching key, plus the placeholder for deals without an account."""
+    placeholder = pd.DataFrame(
+        {
+            "account": [NO_ACCOUNT_NAME],
+            "industry": ["unknown"],
+            "size_band": [UNKNOWN_SIZE_BAND],
+            "account_slug": [NO_ACCOUNT_SLUG],
+        },
+        index=pd.Index([_NO_ACCOUNT_KEY]),
+    )
+    return pd.concat([account_info, placeholder.reindex(columns=account_info.columns)])
 
 
 def build_crm(
@@ -158,7 +182,7 @@ def build_crm(
     abook.hit(aliased, "category_alias", "industry", action="corrected", values=a["industry"])
     abook.hit(a["industry"].isna(), "missing_industry", "industry")
     abook.hit(a["employees"].isna(), "missing_employees", "employees")
-    account_ids = derive_ids(a["account"])
+    account_ids = derive_ids(a["account"], reserved=frozenset({NO_ACCOUNT_SLUG}))
     abook.hit(account_ids == "", "empty_id", "account", values=a["account"])
     account_src = abook.kept()
     account_src["industry"] = industry_key[account_src.index].map(
@@ -166,7 +190,7 @@ def build_crm(
     )
     account_src["size_band"] = _size_band(account_src["employees"], mapping)
     account_src["account_slug"] = account_ids[account_src.index]
-    account_info = account_src.set_index(norm_key(account_src["account"]))
+    account_info = _with_placeholder(account_src.set_index(norm_key(account_src["account"])))
 
     # deals
     book = RuleBook(d, deals.file, d["opportunity_id"], source_columns(mapping, "pipeline"))
@@ -179,9 +203,11 @@ def build_crm(
     product_key = norm_key(d["product"])
     is_alias = product_key.isin(alias)
     product = product_key.map(lambda k: alias.get(k, k)).map(product_of_name)
-    account_key = norm_key(d["account"])
+    no_account = d["account"].isna()
+    account_key = norm_key(d["account"]).where(~no_account, _NO_ACCOUNT_KEY)
     is_open = stage.isin(OPEN_STAGES)
     is_closed = stage.notna() & ~is_open
+    is_won = stage.eq("Closed Won")
 
     book.hit(
         duplicated_ids(d["opportunity_id"]),
@@ -199,7 +225,8 @@ def build_crm(
     book.hit(
         d["product"].notna() & product.isna(), "unknown_product", "product", values=d["product"]
     )
-    book.hit(d["account"].isna(), "missing_account", "account")
+    book.hit(no_account & is_won, "missing_account", "account")
+    book.hit(no_account & ~is_won, "missing_account", "account", action="imputed")
     book.hit(
         d["account"].notna() & ~account_key.isin(account_info.index),
         "unknown_account",
@@ -332,7 +359,7 @@ def build_crm(
     opportunities = pd.DataFrame(
         {
             "opportunity_id": kept["opportunity_id"],
-            "opportunity_name": kept["account"]
+            "opportunity_name": kept["account"].fillna(NO_ACCOUNT_NAME)
             + " - "
             + kept["product_id"].map(
                 dict(zip(products["product_id"], products["product"], strict=True))

@@ -61,8 +61,9 @@ def _hashed(base: str, key: str, length: int) -> str:
     return f"{prefix}-{digest}" if prefix else f"id-{digest}"
 
 
-def _assign(keys: list[str]) -> dict[str, str]:
+def _assign(keys: list[str], reserved: frozenset[str] = frozenset()) -> dict[str, str]:
     """Key -> id for distinct keys, collision-free (see the module docstring)."""
+    reserved = RESERVED_IDS | reserved
     bases = {k: _slug(k) for k in keys}
     exact = {k for k, b in bases.items() if b and k == b}
     spaced = {k for k, b in bases.items() if b and "-" not in k and k.replace(" ", "-") == b}
@@ -72,7 +73,7 @@ def _assign(keys: list[str]) -> dict[str, str]:
         base = bases[key]
         if not base:
             ids[key] = ""
-        elif base in RESERVED_IDS or len(base) > MAX_ID_LENGTH:
+        elif base in reserved or len(base) > MAX_ID_LENGTH:
             ids[key] = _hashed(base, key, _HASH)
         elif key in exact or (key in spaced and base not in taken):
             ids[key] = base
@@ -87,18 +88,20 @@ def _assign(keys: list[str]) -> dict[str, str]:
     return ids
 
 
-def derive_ids(values: pd.Series) -> pd.Series:
+def derive_ids(values: pd.Series, reserved: frozenset[str] = frozenset()) -> pd.Series:
     """Collision-free ids for names (see the module docstring).
 
     Args:
         values: Source names (blank = ``None``/NaN).
+        reserved: Ids the caller keeps for itself (besides :data:`RESERVED_IDS`): a name whose
+            plain slug is one of them gets a hashed id, like ``ALL``.
 
     Returns:
         A new series of ids aligned with ``values``: ``None`` for a blank name, ``""`` for a
         name with no letter or digit.
     """
     keys = name_keys(values)
-    ids = _assign(sorted(set(keys.dropna())))
+    ids = _assign(sorted(set(keys.dropna())), reserved)
     return _by_unique(keys, ids.__getitem__)
 
 
