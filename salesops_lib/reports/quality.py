@@ -30,6 +30,7 @@ from salesops_lib.reports.base import (
     store_slice,
 )
 from salesops_lib.reports.base import open_report_warehouse as open_report_warehouse
+from salesops_lib.reports.left_out import left_out as left_out
 
 if TYPE_CHECKING:
     from salesops_lib.data.warehouse import Warehouse

@@ -46,6 +46,7 @@ from salesops_lib.reports.forecast.pipeline_display import (
     pipeline_table,
     slip_table,
 )
+from salesops_lib.reports.left_out import left_out
 
 __all__ = [
     "ForecastReport",
@@ -63,6 +64,7 @@ __all__ = [
     "headlines",
     "ledger_accuracy_chart",
     "ledger_accuracy_table",
+    "left_out",
     "load_forecast",
     "method_appendix",
     "method_notes",

@@ -20,6 +20,7 @@ Definitions (see the analytics modules for the exact rules):
 from __future__ import annotations
 
 from salesops_lib.reports.base import open_report_warehouse
+from salesops_lib.reports.left_out import left_out
 from salesops_lib.reports.overview.load import OverviewData, load_overview
 from salesops_lib.reports.overview.sections import (
     attainment_chart,
@@ -45,6 +46,7 @@ __all__ = [
     "executive_summary",
     "headline_numbers",
     "headlines",
+    "left_out",
     "load_overview",
     "open_report_warehouse",
     "pipeline_chart",

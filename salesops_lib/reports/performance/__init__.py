@@ -20,6 +20,7 @@ words for readers (the notebook's appendix).
 from __future__ import annotations
 
 from salesops_lib.reports.base import open_report_warehouse
+from salesops_lib.reports.left_out import left_out
 from salesops_lib.reports.performance.appendix import (
     DEFINITIONS,
     definitions_table,
@@ -85,6 +86,7 @@ __all__ = [
     "headline_numbers",
     "headlines",
     "leaderboard_table",
+    "left_out",
     "load_performance",
     "open_report_warehouse",
     "provenance",

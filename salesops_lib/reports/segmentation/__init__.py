@@ -10,6 +10,7 @@ The names below are what the notebook calls, one per cell.
 """
 
 from salesops_lib.reports.base import open_report_warehouse
+from salesops_lib.reports.left_out import left_out
 from salesops_lib.reports.segmentation.charts import (
     abc_chart,
     cluster_chart,
@@ -62,6 +63,7 @@ __all__ = [
     "executive_summary",
     "headline_numbers",
     "headlines",
+    "left_out",
     "load_report",
     "method_appendix",
     "migration_summary",

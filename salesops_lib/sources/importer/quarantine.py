@@ -4,8 +4,9 @@ Every rule an import applies to a row is recorded as one issue: the rule, the fi
 number (the line in the file, header = line 1), the column and the raw value, plus what was done
 (``quarantined``: the row is not in the snapshot; ``imputed``: a blank was filled by a documented
 rule; ``corrected``: an alias or typo fix was applied). Where known, the issue names the owner
-rep and region, so the data-quality report can score them. The list goes into the snapshot as
-``_quarantine.json``.
+rep and region, so the data-quality report can score them, and the row's amount as the source
+gives it (``amount``; blank where the row has none), so every report can say how much money its
+region's data left out. The list goes into the snapshot as ``_quarantine.json``.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ ISSUE_COLUMNS: list[str] = [
     "record_id",
     "owner_rep_id",
     "region_id",
+    "amount",
 ]
 ACTIONS: tuple[str, ...] = ("quarantined", "imputed", "corrected")
 
@@ -52,6 +54,7 @@ def make_issues(
     record_ids: pd.Series | None = None,
     owner_rep_ids: pd.Series | None = None,
     region_ids: pd.Series | None = None,
+    amounts: pd.Series | None = None,
 ) -> pd.DataFrame:
     """Build one issue per row of ``rows`` (which must carry the ``_row`` line number).
 
@@ -65,6 +68,7 @@ def make_issues(
         record_ids: Ids of the affected records (for example the opportunity id).
         owner_rep_ids: Owner rep per row, where known.
         region_ids: Region per row, where known.
+        amounts: The row's amount in the source (a number), where it has one.
 
     Returns:
         A new issue frame.
@@ -89,6 +93,7 @@ def make_issues(
             "record_id": _col(record_ids),
             "owner_rep_id": _col(owner_rep_ids),
             "region_id": _col(region_ids),
+            "amount": _col(amounts),
         }
     )
 
@@ -134,6 +139,8 @@ def to_json_bytes(issues: pd.DataFrame) -> bytes:
     for row in issues[ISSUE_COLUMNS].itertuples(index=False):
         record = dict(zip(ISSUE_COLUMNS, row, strict=True))
         record["row"] = int(record["row"])
+        amount = record["amount"]
+        record["amount"] = None if amount is None or pd.isna(amount) else float(amount)
         records.append(record)
     return (json.dumps({"issues": records}, sort_keys=True, indent=1) + "\n").encode("utf-8")
 
@@ -143,7 +150,7 @@ def from_json_bytes(content: bytes) -> pd.DataFrame:
     records = json.loads(content.decode("utf-8"))["issues"]
     if not records:
         return empty_issues()
-    return pd.DataFrame.from_records(records, columns=ISSUE_COLUMNS)
+    return pd.DataFrame.from_records(records).reindex(columns=ISSUE_COLUMNS)
 
 
 def summarize(issues: pd.DataFrame) -> dict[str, int]:

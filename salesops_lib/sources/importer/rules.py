@@ -74,12 +74,20 @@ class RuleBook:
                 record_ids=None if self.record_ids is None else self.record_ids[mask],
                 owner_rep_ids=None if self.owner is None else self.owner[mask],
                 region_ids=None if self.region is None else self.region[mask],
+                amounts=self._amounts(mask),
             )
             issues.loc[self.bad[mask].to_numpy(), "action"] = "quarantined"
             parts.append(issues)
         if not parts:
             return make_issues(self.frame.iloc[:0], "none", "quarantined", self.file, "")
         return pd.concat(parts, ignore_index=True)
+
+    def _amounts(self, mask: pd.Series) -> pd.Series | None:
+        """The rows' source amounts (numbers only), when the source has an amount field."""
+        if "amount" not in self.frame.columns:
+            return None
+        amounts = pd.to_numeric(self.frame.loc[mask, "amount"], errors="coerce")
+        return amounts.where(amounts.notna(), None)
 
     def kept(self) -> pd.DataFrame:
         """Return the rows no quarantine rule hit (a new frame)."""

@@ -55,10 +55,32 @@ def _deals() -> pd.DataFrame:
 
 def _issues() -> pd.DataFrame:
     rows = [
-        ["missing_account", "quarantined", "deals.csv", 7, "account", None, "X", "r1", "east"],
-        ["missing_close_date", "quarantined", "deals.csv", 7, "close", None, "X", "r1", "east"],
-        ["product_alias", "corrected", "deals.csv", 2, "product", "P", "A", "r1", "east"],
-        ["unknown_stage", "quarantined", "deals.csv", 9, "stage", "Zz", "Y", "r2", "west"],
+        [
+            "missing_account",
+            "quarantined",
+            "deals.csv",
+            7,
+            "account",
+            None,
+            "X",
+            "r1",
+            "east",
+            None,
+        ],
+        [
+            "missing_close_date",
+            "quarantined",
+            "deals.csv",
+            7,
+            "close",
+            None,
+            "X",
+            "r1",
+            "east",
+            None,
+        ],
+        ["product_alias", "corrected", "deals.csv", 2, "product", "P", "A", "r1", "east", None],
+        ["unknown_stage", "quarantined", "deals.csv", 9, "stage", "Zz", "Y", "r2", "west", None],
     ]
     return pd.DataFrame(rows, columns=ISSUE_COLUMNS)
 
@@ -110,8 +132,8 @@ def test_to_fix_lists_items_per_owner_without_corrections() -> None:
 def test_imputed_amounts_are_not_duplicates_or_extreme() -> None:
     issues = pd.DataFrame(
         [
-            ["missing_amount", "imputed", "d.csv", 2, "amount", None, "A", "r1", "east"],
-            ["missing_amount", "imputed", "d.csv", 6, "amount", None, "E", "r2", "west"],
+            ["missing_amount", "imputed", "d.csv", 2, "amount", None, "A", "r1", "east", None],
+            ["missing_amount", "imputed", "d.csv", 6, "amount", None, "E", "r2", "west", None],
         ],
         columns=ISSUE_COLUMNS,
     )

@@ -95,8 +95,19 @@ LATEST_TABLES: dict[str, list[dict[str, object]]] = {
 
 ISSUES = pd.DataFrame(
     [
-        ["missing_account", "quarantined", "deals.csv", 7, "account", None, "X", "rep1", "r1"],
-        ["product_alias", "corrected", "deals.csv", 4, "product", "P1", "opp3", "rep2", "r2"],
+        [
+            "missing_account",
+            "quarantined",
+            "deals.csv",
+            7,
+            "account",
+            None,
+            "X",
+            "rep1",
+            "r1",
+            None,
+        ],
+        ["product_alias", "corrected", "deals.csv", 4, "product", "P1", "opp3", "rep2", "r2", None],
     ],
     columns=ISSUE_COLUMNS,
 )
