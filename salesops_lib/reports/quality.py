@@ -104,9 +104,17 @@ def summary(data: QualityData) -> narrative.Html:
     row = _company(data)
     counts = {c: int(row[c]) for c in CHECKS if c not in NOT_SCORED and row[c] > 0}
     score = narrative.format_pct(_score(row))
+    quarantined = f"{int(row['quarantined_rows']):,} source rows were quarantined at import"
+    if "opportunities" in data.context.empty_tables:
+        # An order book has no deals: a deal score over its quarantined rows alone reads 0%.
+        text = (
+            f"{data.context.region_name}: the snapshot has no deals (no opportunities were "
+            f"imported), so there is no deal-record score; {quarantined}."
+        )
+        return narrative.Html(f"<p>{html.escape(text)}</p>")
     text = (
         f"{data.context.region_name}: {score} of {int(row['records']):,} deal records have no "
-        f"data problem; {int(row['quarantined_rows']):,} source rows were quarantined at import."
+        f"data problem; {quarantined}."
     )
     if counts:
         top = max(counts, key=lambda c: (counts[c], c))
@@ -238,7 +246,7 @@ def to_fix_table(data: QualityData) -> charts.DisplayTable | narrative.Html:
 def headline_numbers(data: QualityData) -> dict[str, Any]:
     """Headline numbers for the runner's index page (plain JSON values)."""
     row = _company(data)
-    score = _score(row)
+    score = None if "opportunities" in data.context.empty_tables else _score(row)
     return {
         **headline_base(data.context),
         "records": int(row["records"]),

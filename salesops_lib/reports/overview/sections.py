@@ -55,6 +55,7 @@ def executive_summary(data: OverviewData) -> narrative.Html:
         compare_bookings_12m(data.bookings_monthly, as_of),
         summarize_pipeline(data.opportunities),
         summarize_attainment(attainment_ytd(data.quota_attainment, as_of)),
+        has_quotas=not data.quota_attainment.empty,
     )
 
 

@@ -52,8 +52,16 @@ def pipeline_sentence(pipeline: PipelineSummary) -> str:
     )
 
 
-def attainment_sentence(attainment: AttainmentSummary) -> str:
-    """One sentence on quota attainment year to date and the share of reps at/above 100%."""
+def attainment_sentence(attainment: AttainmentSummary, has_quotas: bool = True) -> str:
+    """One sentence on quota attainment year to date and the share of reps at/above 100%.
+
+    Args:
+        attainment: Attainment year to date.
+        has_quotas: Whether the region has any quota at all (an import without a quota file
+            has none: the sentence names that cause, not the calendar).
+    """
+    if not has_quotas:
+        return "There are no quotas in this snapshot, so there is no attainment to report."
     if not attainment.months:
         return "No month of this year is complete yet, so there is no year-to-date attainment."
     if attainment.attainment is None or attainment.share_at_or_above_100 is None:
@@ -73,6 +81,7 @@ def summary_sentences(
     bookings: BookingsComparison,
     pipeline: PipelineSummary,
     attainment: AttainmentSummary,
+    has_quotas: bool = True,
 ) -> list[str]:
     """The executive summary as plain sentences (not escaped).
 
@@ -81,6 +90,7 @@ def summary_sentences(
         bookings: Last 12 months against the prior 12 months.
         pipeline: The open pipeline.
         attainment: Attainment year to date.
+        has_quotas: Whether the region has any quota (see :func:`attainment_sentence`).
 
     Returns:
         Three sentences: bookings, pipeline, attainment.
@@ -88,7 +98,7 @@ def summary_sentences(
     return [
         bookings_sentence(region_name, bookings),
         pipeline_sentence(pipeline),
-        attainment_sentence(attainment),
+        attainment_sentence(attainment, has_quotas),
     ]
 
 
@@ -97,6 +107,7 @@ def summary_html(
     bookings: BookingsComparison,
     pipeline: PipelineSummary,
     attainment: AttainmentSummary,
+    has_quotas: bool = True,
 ) -> narrative.Html:
     """The executive summary as an HTML list, every sentence escaped.
 
@@ -105,11 +116,13 @@ def summary_html(
         bookings: Last 12 months against the prior 12 months.
         pipeline: The open pipeline.
         attainment: Attainment year to date.
+        has_quotas: Whether the region has any quota (see :func:`attainment_sentence`).
 
     Returns:
         ``<ul class="summary">`` with one ``<li>`` per sentence.
     """
-    return narrative.bullet_list(summary_sentences(region_name, bookings, pipeline, attainment))
+    sentences = summary_sentences(region_name, bookings, pipeline, attainment, has_quotas)
+    return narrative.bullet_list(sentences)
 
 
 def pipeline_title(pipeline: PipelineSummary) -> str:

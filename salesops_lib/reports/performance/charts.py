@@ -19,7 +19,7 @@ from salesops_lib.data.schema import OPEN_STAGES
 from salesops_lib.reports import charts, missing_data, narrative
 from salesops_lib.reports.charts import HOUSE_COLORS, HOUSE_RC, PngFigure, money_formatter
 from salesops_lib.reports.narrative import format_money, format_pct
-from salesops_lib.reports.performance.diagnosis import Diagnosis, section_gap
+from salesops_lib.reports.performance.diagnosis import Diagnosis, pvm_missing_sentence, section_gap
 
 UP, DOWN, TOTAL = "#029e73", "#d55e00", "#0173b2"
 """Waterfall colours: rises, falls, start/end totals."""
@@ -304,7 +304,7 @@ def pvm_chart(diagnosis: Diagnosis) -> PngFigure | narrative.Html:
         return gap
     pvm = diagnosis.pvm
     if pvm.empty:
-        return _missing("No bookings in the period or a year earlier to compare.")
+        return _missing(pvm_missing_sentence(diagnosis))
     effects = ["volume_effect", "mix_effect", "price_effect"]
     x = np.arange(len(pvm))
     with mpl.rc_context(HOUSE_RC):

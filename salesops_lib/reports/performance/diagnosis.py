@@ -230,8 +230,26 @@ def _anomalies(data: PerformanceData) -> pd.DataFrame:
     return data.in_region(scored).reset_index(drop=True)
 
 
+def _window_amount(data: PerformanceData, window: str) -> float:
+    rows = data.bookings_by_product
+    amount = rows.loc[rows["period_window"] == window, "amount"] if len(rows) else pd.Series()
+    return float(amount.sum()) if len(amount) else 0.0
+
+
+def pvm_missing_sentence(diagnosis: Diagnosis) -> str:
+    """Why there is no price/volume/mix split, naming the missing side of the comparison."""
+    if not _window_amount(diagnosis.data, "base"):
+        return (
+            "No bookings on the same days a year earlier: with no base to compare with, "
+            "there is no price, volume and mix split."
+        )
+    return "No bookings in this period to compare with the same days a year earlier."
+
+
 def _pvm(data: PerformanceData) -> pd.DataFrame:
     rows = data.bookings_by_product
+    if not _window_amount(data, "base") or not _window_amount(data, "current"):
+        return pd.DataFrame()  # a comparison with no base (or nothing to compare) is not a split
     base = rows[rows["period_window"] == "base"]
     current = rows[rows["period_window"] == "current"]
     by_product = variance.price_volume_mix(base, current, by="product_id")

@@ -13,7 +13,12 @@ import pandas as pd
 
 from salesops_lib.core.frames import to_cents
 from salesops_lib.reports import charts, missing_data, narrative
-from salesops_lib.reports.performance.diagnosis import Diagnosis, has_quotas, section_gap
+from salesops_lib.reports.performance.diagnosis import (
+    Diagnosis,
+    has_quotas,
+    pvm_missing_sentence,
+    section_gap,
+)
 
 
 def attainment_table(diagnosis: Diagnosis) -> Any:
@@ -286,7 +291,7 @@ def pvm_table(diagnosis: Diagnosis) -> Any:
         return gap
     table = diagnosis.pvm
     if table.empty:
-        return missing_data.missing_note("No bookings in the period or a year earlier to compare.")
+        return missing_data.missing_note(pvm_missing_sentence(diagnosis))
     totals = pd.DataFrame([{"product_family": "Total", **table.drop(columns="product_family")
                             .apply(lambda c: int(to_cents(c).sum()) / 100)}])  # fmt: skip
     shown = pd.concat([table, totals], ignore_index=True)
