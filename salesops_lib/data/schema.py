@@ -2,8 +2,10 @@
 
 One snapshot holds one parquet file per table below. Every producer (the demo generator, and
 later the importers) writes exactly these columns in this order; the loader and the staging SQL
-read them. Money is stored as float64 rounded to cents and cast to DECIMAL(18, 2) in staging, so
-sums in the warehouse are exact to the cent. Dates are parquet DATE (date32).
+read them. Money is stored as float64 and cast to DECIMAL in staging, so sums in the warehouse
+are exact: order-line and deal amounts keep the source's precision (DECIMAL(18, 6); an import
+writes them unrounded, so totals equal the source sum to the cent), other money is in cents
+(DECIMAL(18, 2)). Rounding happens only for display. Dates are parquet DATE (date32).
 """
 
 from __future__ import annotations

@@ -152,7 +152,7 @@ def test_tables_lists_marts_with_their_grain(tiny_workspace: Workspace) -> None:
                         ("dim_regions", "one row per sales region")]:  # fmt: skip
         assert name in result.stdout and grain in result.stdout
     one = salesops(tiny_workspace, "tables", "fct_bookings")
-    assert one.returncode == 0 and "amount decimal(18,2)" in one.stdout
+    assert one.returncode == 0 and "amount decimal(18,6)" in one.stdout
     assert "dim_regions" not in one.stdout
 
 

@@ -13,8 +13,11 @@ from salesops_lib.data.schema import TABLES
 from salesops_lib.data.snapshot import SnapshotWriter
 from salesops_lib.sources.importer.quarantine import QUARANTINE_FILE, to_json_bytes
 
-UNROUNDED: frozenset[str] = frozenset({"discount"})
-"""Float columns that are ratios, not money (money is rounded to cents)."""
+UNROUNDED: frozenset[str] = frozenset({"discount", "amount"})
+"""Float columns written as they are: ratios, and the deal and order-line ``amount`` at the
+source's precision (staging reads it as DECIMAL(18, 6): rounding each line to cents first left
+a real export's total short of the source sum). Other money (prices, quotas, targets) is
+rounded to cents."""
 
 
 @dataclass(frozen=True)

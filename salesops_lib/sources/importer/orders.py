@@ -156,7 +156,7 @@ def build_order_lines(
         kept["order_id"] = "L" + kept["_row"].astype(str).str.zfill(8)
     kept = kept.sort_values(["order_id", "_row"], kind="stable")
     kept["line_number"] = kept.groupby("order_id").cumcount() + 1
-    amount = kept["amount"].round(2)
+    amount = kept["amount"]  # source precision: rounding each line first would lose cents
     qty = kept["quantity"].astype("int64")
     unit = np.ceil(np.round(amount / qty * 100, 6)) / 100
     gross = qty * unit

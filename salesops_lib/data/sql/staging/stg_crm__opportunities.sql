@@ -12,7 +12,7 @@ cleaned as (
         nullif(trim(product_id), '') as product_id,
         cast(created_date as date) as created_date,
         nullif(trim(stage), '') as stage,
-        cast(amount as decimal(18, 2)) as amount,
+        cast(amount as decimal(18, 6)) as amount,
         cast(close_date as date) as close_date,
         nullif(trim(forecast_category), '') as forecast_category,
         cast(push_count as integer) as push_count

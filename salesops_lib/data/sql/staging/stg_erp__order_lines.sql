@@ -14,7 +14,7 @@ cleaned as (
         cast(quantity as integer) as quantity,
         cast(unit_price as decimal(18, 2)) as unit_price,
         cast(discount as double) as discount,
-        cast(amount as decimal(18, 2)) as amount
+        cast(amount as decimal(18, 6)) as amount
     from source
 )
 
