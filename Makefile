@@ -42,6 +42,7 @@ run: validate ## Demo data -> contracts -> every report notebook for every regio
 test: setup ## Lint, then run the whole test suite (unit, contract, notebook, end to end)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	bash scripts/install-browser.sh
 	SALESOPS_KERNEL=salesops $(PYTEST)
 
 test-fast: setup ## Unit and contract tests on tiny data, 2 processes: no kernels, no default-scale demo
@@ -65,6 +66,8 @@ bench: setup ## Run every benchmark; results tables in reports/bench/ (takes 40-
 	$(BIN)/python -m tests.bench.bench_forecast --out reports/bench/forecast.md
 	SALESOPS_KERNEL=salesops $(BIN)/python -m tests.bench.bench_batch --out reports/bench/batch.md
 	$(BIN)/python -m tests.bench.bench_build --out reports/bench/build.md
+	$(BIN)/python -m tests.bench.bench_comp --out reports/bench/comp.md
+	$(BIN)/python -m tests.bench.bench_planning --out reports/bench/planning.md
 
 clean: ## Remove generated data, reports and the virtual environment
 	rm -rf $(VENV) data/snapshots reports/* build *.egg-info

@@ -18,6 +18,7 @@ from salesops_lib.core.errors import WorkbenchError
 from salesops_lib.core.headlines import HEADLINES_MIMETYPE
 from salesops_lib.runs import _startup  # noqa: F401  (first: trims the workers' start-up)
 from salesops_lib.runs import kernel as kernels
+from salesops_lib.runs.attachments import attachment_parameters
 from salesops_lib.runs.model import RunJob
 from salesops_lib.runs.render import render_notebook
 
@@ -127,7 +128,10 @@ def _papermill(
     papermill.execute_notebook(
         str(job.notebook),
         str(executed_path),
-        parameters=job.all_parameters,
+        parameters={
+            **job.all_parameters,
+            **attachment_parameters(job.notebook, executed_path.parent),
+        },
         engine_name=kernels.ENGINE_NAME,
         kernel_name=job.kernel_name,
         km=kernel.manager,

@@ -4,8 +4,8 @@ Layout under ``reports_dir``::
 
     <as_of>/<region>/<topic>.ipynb, .html, .run.json     published (last successful run)
     <as_of>/_failed/<region>/<topic>.ipynb, .run.json    last run failed (never rendered)
-    <as_of>/index.html                                   regions x topics, status, headlines
-    index.html                                           one link per as-of date
+    <as_of>/index.html                                   the cockpit (runs/cockpit.py)
+    index.html                                           latest cockpit, every as-of date
 
 A run is staged in a temporary folder beside its target and moved in with :func:`os.replace`,
 so a reader never sees a half-written file; a failed run never touches the published report.
@@ -17,45 +17,23 @@ escaped.
 from __future__ import annotations
 
 import contextlib
-import datetime as dt
 import fcntl
-import html
-import json
 import os
-import re
 import tempfile
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
-from salesops_lib.core.config import ALL_REGIONS
 from salesops_lib.core.errors import WorkbenchError
-from salesops_lib.reports.narrative import format_change, format_money, format_pct
-from salesops_lib.runs.render import page_html
+from salesops_lib.runs.attachments import published_with
+from salesops_lib.runs.cockpit import HEADLINE_LABELS as HEADLINE_LABELS
+from salesops_lib.runs.cockpit import date_index_html as date_index_html
+from salesops_lib.runs.cockpit import headline_text as headline_text
+from salesops_lib.runs.cockpit import root_index_html as root_index_html
+from salesops_lib.runs.cockpit_records import FAILED_DIR as FAILED_DIR
+from salesops_lib.runs.cockpit_records import RECORD_SUFFIX as RECORD_SUFFIX
+from salesops_lib.runs.cockpit_records import question_pages as question_pages
 
-FAILED_DIR = "_failed"
-RECORD_SUFFIX = ".run.json"
 INDEX_LOCK = ".index.lock"
-_DATE_DIR = re.compile(r"^\d{4}-\d{2}-\d{2}$")
-
-HEADLINE_LABELS: dict[str, tuple[str, str]] = {
-    "bookings_12m": ("Bookings 12m", "money"),
-    "bookings_growth": ("vs prior 12m", "change"),
-    "open_pipeline": ("Open pipeline", "money"),
-    "attainment_ytd": ("Attainment YTD", "pct"),
-    "bookings_period": ("Bookings in period", "money"),
-    "attainment_period": ("Attainment in period", "pct"),
-    "pipeline_change": ("Pipeline change", "money"),
-    "deals_at_risk": ("Deals at risk", "count"),
-    "bottlenecks": ("Stage bottlenecks", "count"),
-    "customers": ("Customers", "count"),
-    "customers_at_risk": ("Customers at risk", "count"),
-    "revenue_at_stake": ("Revenue at stake", "money"),
-    "clv_12m_total": ("CLV 12m", "money"),
-    "problem_records": ("Problem records", "count"),
-}
-"""Headline keys shown on the index, with their label and format, in display order; a report
-shows those it records."""
 
 
 class ReportsWriteError(WorkbenchError):
@@ -149,7 +127,8 @@ def publish_success(staging_dir: Path, as_of_dir: Path, region: str, topic: str)
     target = as_of_dir / region
     target.mkdir(parents=True, exist_ok=True)
     names = [f"{topic}{suffix}" for suffix in (RECORD_SUFFIX, ".ipynb", ".html")]
-    _replace_all([(staging_dir / name, target / name) for name in names], staging_dir)
+    with published_with(staging_dir, target):  # attachments (statements, say) go in too
+        _replace_all([(staging_dir / name, target / name) for name in names], staging_dir)
     for suffix in (RECORD_SUFFIX, ".ipynb"):
         (as_of_dir / FAILED_DIR / region / f"{topic}{suffix}").unlink(missing_ok=True)
     return target / f"{topic}.html"
@@ -182,153 +161,6 @@ def publish_failure(staging_dir: Path, as_of_dir: Path, region: str, topic: str)
         os.replace(staging_dir / record, target / record)
         (target / notebook.name).unlink(missing_ok=True)
     return target
-
-
-def _records(folder: Path) -> dict[tuple[str, str], dict[str, Any]]:
-    found: dict[tuple[str, str], dict[str, Any]] = {}
-    if not folder.is_dir():
-        return found
-    for path in sorted(folder.glob(f"*/*{RECORD_SUFFIX}")):
-        region = path.parent.name
-        if region.startswith((".", "_")):
-            continue
-        try:
-            found[(region, path.name.removesuffix(RECORD_SUFFIX))] = json.loads(path.read_text())
-        except (OSError, json.JSONDecodeError):
-            continue
-    return found
-
-
-def _format_count(value: float) -> str:
-    return f"{round(value):,}"
-
-
-def headline_text(headlines: Mapping[str, Any]) -> str:
-    """Format the known headline numbers for the index (``Bookings 12m $1.2M · ...``)."""
-    parts = []
-    for key, (label, kind) in HEADLINE_LABELS.items():
-        value = headlines.get(key)
-        if isinstance(value, int | float):
-            formatter = {
-                "money": format_money,
-                "pct": format_pct,
-                "change": format_change,
-                "count": _format_count,
-            }[kind]
-            parts.append(f"{label} {formatter(value)}")
-    return " · ".join(parts)
-
-
-def _region_order(region: str) -> tuple[int, str]:
-    return (0 if region == ALL_REGIONS else 1, region)
-
-
-def _cell(
-    region: str,
-    topic: str,
-    published: dict[str, Any] | None,
-    failed: dict[str, Any] | None,
-) -> str:
-    link = f'<a href="{html.escape(f"{region}/{topic}.html")}">report</a>'
-    if failed is not None:
-        error = html.escape(str(failed.get("error") or "failed"))
-        previous = f"<br>previous {link}" if published is not None else ""
-        return f'<span class="status-failed">failed</span> <small>{error}</small>{previous}'
-    if published is None:
-        return "&ndash;"
-    numbers = html.escape(headline_text(published.get("headlines") or {}))
-    return f'<span class="status-ok">ok</span> {link}<br><small>{numbers}</small>'
-
-
-_PAGE_TITLE = re.compile(r"<title>(.*?)</title>", re.S)
-
-
-def question_pages(region_dir: Path) -> list[tuple[str, str]]:
-    """The analysts' question pages (``q-*.html``) of one region folder: (file name, title)."""
-    pages = []
-    for path in sorted(region_dir.glob("q-*.html")) if region_dir.is_dir() else []:
-        found = _PAGE_TITLE.search(path.read_text(encoding="utf-8", errors="replace")[:4096])
-        title = html.unescape(found.group(1)).strip() if found else path.stem
-        pages.append((path.name, title))
-    return pages
-
-
-def _questions_cell(as_of_dir: Path, region: str) -> str:
-    links = [
-        f'<a href="{html.escape(f"{region}/{name}")}">{html.escape(title)}</a>'
-        for name, title in question_pages(as_of_dir / region)
-    ]
-    return "<br>".join(links) if links else "&ndash;"
-
-
-def date_index_html(as_of_dir: Path) -> str:
-    """Build the index page of one as-of folder from the run records on disk.
-
-    Args:
-        as_of_dir: ``reports/<as_of>``.
-
-    Returns:
-        The HTML page: one row per region, one column per topic, with status, links relative
-        to the page, headline numbers, and escaped region names.
-    """
-    published = _records(as_of_dir)
-    failed = _records(as_of_dir / FAILED_DIR)
-    keys = set(published) | set(failed)
-    with_questions = (
-        {p.name for p in as_of_dir.iterdir() if p.is_dir() and question_pages(p)}
-        if as_of_dir.is_dir()
-        else set()
-    )
-    regions = sorted({region for region, _ in keys} | with_questions, key=_region_order)
-    topics = sorted({topic for _, topic in keys})
-    region_names: dict[str, str] = {}
-    for (region, _topic), record in sorted(failed.items()) + sorted(published.items()):
-        region_names[region] = str(record.get("region_name") or region)
-    for region in with_questions - set(region_names):
-        region_names[region] = region
-    header = "".join(f"<th>{html.escape(t)}</th>" for t in topics)
-    if with_questions:
-        header += "<th>questions</th>"
-    rows = []
-    for region in regions:
-        name = html.escape(region_names[region])
-        cells = "".join(
-            f"<td>{_cell(region, t, published.get((region, t)), failed.get((region, t)))}</td>"
-            for t in topics
-        )
-        if with_questions:
-            cells += f"<td>{_questions_cell(as_of_dir, region)}</td>"
-        rows.append(f"<tr><th>{name} <small>({html.escape(region)})</small></th>{cells}</tr>")
-    body = (
-        f'<p><a href="../index.html">All report dates</a></p>'
-        f"<table><thead><tr><th>Region</th>{header}</tr></thead>"
-        f"<tbody>{''.join(rows)}</tbody></table>"
-    )
-    return page_html(
-        f"Sales reports as of {as_of_dir.name}",
-        body,
-        template="index.html",
-        generated_at=dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
-    )
-
-
-def root_index_html(reports_dir: Path) -> str:
-    """Build ``reports/index.html``: one link per as-of date that has an index, newest first."""
-    dates = (
-        sorted(
-            (p.name for p in reports_dir.iterdir() if _DATE_DIR.match(p.name) and p.is_dir()),
-            reverse=True,
-        )
-        if reports_dir.is_dir()
-        else []
-    )
-    items = "".join(f'<li><a href="{d}/index.html">{d}</a></li>' for d in dates)
-    return page_html(
-        "Sales reports",
-        f"<ul>{items}</ul>" if items else "<p>No reports yet.</p>",
-        template="index.html",
-        generated_at=dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
-    )
 
 
 @contextlib.contextmanager

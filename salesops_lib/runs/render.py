@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import copy
 import html
+import re
 from pathlib import Path
 from string import Template
 from typing import TYPE_CHECKING
@@ -54,10 +55,19 @@ def _template(name: str) -> str:
     return (TEMPLATES_DIR / name).read_text(encoding="utf-8")
 
 
+SIBLING_LINK = re.compile(
+    r"^(?:\d{2}-[a-z0-9-]+\.html|statements/[A-Za-z0-9][A-Za-z0-9_.-]*\.html)(?:#[A-Za-z0-9_-]+)?$"
+)
+"""Relative links a report may keep: another report of its region (``00-data-quality.html``)
+or one of its rep statements (``statements/REP-0001.html``); no ``..``, no scheme."""
+
+
 def _filter_attribute(tag: str, attribute: str, value: str) -> str | None:
     if tag == "img" and attribute == "src":
         return value if value.startswith(IMAGE_DATA_PREFIXES) else None
-    if attribute == "href" and not value.startswith(("#", "https://", "http://", "mailto:")):
+    if attribute == "href" and not (
+        value.startswith(("#", "https://", "http://", "mailto:")) or SIBLING_LINK.match(value)
+    ):
         return None
     return value
 

@@ -99,3 +99,22 @@ def test_published_html_carries_no_bidi_or_zero_width_characters() -> None:
     cleaned = sanitize_html("<p>Acme \u202egnp.exe\u202c Ltd\u200b</p><td>\u2066x\u2069</td>")
     assert "Acme gnp.exe Ltd" in cleaned and "x" in cleaned
     assert not any(ch in cleaned for ch in "\u202e\u202c\u200b\u2066\u2069")
+
+
+def test_only_sibling_report_and_statement_links_survive() -> None:
+    kept = [
+        '<a href="00-data-quality.html">quality</a>',
+        '<a href="statements/REP-0001.html">statement</a>',
+        '<a href="10-performance.html#deals-at-risk">risks</a>',
+    ]
+    dropped = [
+        '<a href="../na-east/00-overview.html">other region</a>',
+        '<a href="statements/../../x.html">escape</a>',
+        '<a href="/etc/passwd">root</a>',
+        '<a href="file:///etc/passwd">file</a>',
+        '<a href="x.html">not a report</a>',
+    ]
+    for link in kept:
+        assert 'href="' in sanitize_html(link), link
+    for link in dropped:
+        assert "href" not in sanitize_html(link), link

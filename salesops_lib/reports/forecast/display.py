@@ -271,7 +271,13 @@ def breakdown_table(report: ForecastReport) -> charts.DisplayTable | narrative.H
 def headline_numbers(report: ForecastReport) -> dict[str, Any]:
     """The report's headline numbers for the runner's index page (plain JSON values)."""
     quarters = report.table("an_forecast_quarters").sort_values("quarter_start")
-    empty = {"quarter": None, "forecast": None, "gap_to_target": None}
+    empty = {
+        "quarter": None,
+        "forecast": None,
+        "gap_to_target": None,
+        "low_80": None,
+        "high_80": None,
+    }
     this_quarter = quarters.iloc[0] if report.has_series and len(quarters) else empty
     summary = backtest_summary(report)
     pipeline = report.pipeline
@@ -283,6 +289,8 @@ def headline_numbers(report: ForecastReport) -> dict[str, Any]:
         "quarter": this_quarter["quarter"],
         "quarter_forecast": rounded(this_quarter["forecast"]),
         "quarter_gap_to_target": rounded(this_quarter["gap_to_target"]),
+        "quarter_forecast_low_80": rounded(this_quarter["low_80"]),
+        "quarter_forecast_high_80": rounded(this_quarter["high_80"]),
         "pipeline_expected": None if pipeline is None else rounded(pipeline["expected"]),
         "backtest_mase": rounded(summary["mase"], 4),
         "seasonal_naive_mase": rounded(summary["baseline_mase"], 4),
