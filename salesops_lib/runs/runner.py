@@ -14,6 +14,7 @@ dead kernel) never stops the others.
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import re
 import shlex
@@ -26,6 +27,7 @@ from salesops_lib.core.config import ALL_REGIONS, REGION_ID_PATTERN, settings
 from salesops_lib.core.errors import ParameterError, WorkbenchError
 from salesops_lib.core.headlines import HEADLINES_MIMETYPE
 from salesops_lib.data.snapshot import list_snapshots, open_snapshot, parse_as_of
+from salesops_lib.data.submissions import submissions_dir_for, submissions_fingerprint
 from salesops_lib.runs.execute import read_headlines
 from salesops_lib.runs.model import KERNEL_ENV, RunJob, RunResult, default_kernel, result_dict
 from salesops_lib.runs.one_run import clean_stale_staging, record_crash, run_job
@@ -86,6 +88,21 @@ def _declared_parameters(notebook: Path, parameters: Mapping[str, Any]) -> dict[
         return {}
     declared = notebook_parameters(notebook)
     return {name: value for name, value in parameters.items() if name in declared}
+
+
+def _data_checksum(notebook: Path, checksum: str | None, as_of: str) -> str | None:
+    """The snapshot checksum, plus the submissions' digest for a notebook that reads them.
+
+    A notebook whose metadata says ``"salesops": {"reads": ["submissions"]}`` (the forecast
+    call) depends on the forecast submissions too: a late submission changes its fingerprint,
+    so the next run is not skipped.
+    """
+    metadata = json.loads(notebook.read_text(encoding="utf-8")).get("metadata", {})
+    reads = metadata.get("salesops", {}).get("reads", [])
+    if "submissions" not in reads or checksum is None:
+        return checksum
+    folder = submissions_dir_for(settings().snapshots_dir)
+    return f"{checksum}+submissions:{submissions_fingerprint(folder, parse_as_of(as_of))}"
 
 
 def plan_jobs(
@@ -154,7 +171,8 @@ def plan_jobs(
                 job_name=job_name,
                 parameters=extra,
             )
-            fingerprint = inputs_fingerprint(path, job.all_parameters, checksum, code, kernel)
+            data = _data_checksum(path, checksum, date)
+            fingerprint = inputs_fingerprint(path, job.all_parameters, data, code, kernel)
             jobs.append(replace(job, inputs_fingerprint=fingerprint, command=_command(job)))
     return jobs
 
