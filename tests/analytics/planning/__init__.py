@@ -1,0 +1,1 @@
+"""Tests of salesops_lib.analytics.planning."""
