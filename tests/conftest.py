@@ -63,9 +63,12 @@ KERNEL_TESTS: dict[str, frozenset[str] | None] = {
     "test_end_to_end.py": ALL_TESTS,  # `salesops run` of every report notebook
     "test_import_maven_e2e.py": ALL_TESTS,  # `salesops run --all` on the imported Maven data
     "test_partial_data.py": ALL_TESTS,  # papermill, every report notebook, emptied tables
+    "test_compensation_run.py": ALL_TESTS,  # `salesops run -n 40-compensation`, statements
     "test_import_cdnow.py": frozenset({"test_segmentation_report_runs_on_the_cdnow_order_book"}),
     "test_notebooks.py": frozenset({"test_notebook_runs_under_nbval"}),
     "test_performance.py": frozenset({"test_notebook_headlines_equal_sql"}),
+    "test_planning_notebook.py": ALL_TESTS,  # 50-planning for a region and the company
+    "test_forecast_call.py": frozenset({"test_notebook_runs_for_a_region_and_the_company"}),
     "test_forecast_demo.py": frozenset(
         {"test_forecast_backfill_runs_the_report_on_an_earlier_snapshot"}
     ),
@@ -98,6 +101,8 @@ SLOW_FIXTURES: dict[str, frozenset[str]] = {
     "test_performance.py": frozenset({"tiny_diagnoses"}),  # builds the tiny workspace's store
     "test_forecast_build.py": frozenset({"built"}),  # builds the forecast store steps
     "test_segmentation_build.py": frozenset({"snapshots"}),  # builds segmentation steps
+    "test_planning_report.py": frozenset({"demo"}),  # small demo, company rebalancing (30 s)
+    "test_plan_cli.py": frozenset({"workspace"}),  # small demo, `salesops` subprocesses
     "test_build_store.py": frozenset({"cluster"}),  # a Dask cluster of worker processes
 }
 """Fixtures that make every test using them slow."""
@@ -105,15 +110,18 @@ SLOW_FIXTURES: dict[str, frozenset[str]] = {
 SLOW_TESTS: dict[str, frozenset[str] | None] = {
     # test file name -> slow test functions (ALL_TESTS: every test in the file)
     "test_performance_demo.py": ALL_TESTS,  # default-scale demo (500k lines), full diagnosis
+    "test_forecast_call.py": ALL_TESTS,  # tiny 13-week demo with submissions (10 s)
     "test_forecast_demo.py": ALL_TESTS,  # weekly_demo_workspace, backtests every series
     "test_pipeline_forecast_demo.py": ALL_TESTS,  # weekly_demo_workspace, win model on 13 weeks
     "test_segmentation_demo.py": ALL_TESTS,  # small demo (50k lines), clusters every scope
+    "test_demo_comp.py": ALL_TESTS,  # small demo (50k lines), the payout engine on all reps
     "test_forecast_airpassengers.py": ALL_TESTS,  # backtests every model, 144 months
     "test_build_store.py": frozenset(
         {"test_dask_build_without_an_address_runs_on_a_local_cluster"}
     ),
     "test_cli.py": frozenset({"test_import_command_writes_a_valid_maven_snapshot"}),
     "test_import_cdnow.py": frozenset({"test_segmentation_report_runs_on_the_cdnow_order_book"}),
+    "test_cockpit_browser.py": ALL_TESTS,  # headless Chromium at two widths
 }
 """Tests that need a default-scale demo or take more than a few seconds: marked ``slow``."""
 

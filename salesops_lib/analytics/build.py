@@ -38,6 +38,7 @@ STEP_MODULES: tuple[str, ...] = (
     "salesops_lib.analytics.forecasting.build",
     "salesops_lib.analytics.segmentation.build",
     "salesops_lib.analytics.quality.build",
+    "salesops_lib.analytics.compensation.build",
 )
 """Modules whose ``STEPS`` make up the store, in build order."""
 

@@ -5,7 +5,14 @@ Built with Typer: :mod:`~salesops_lib.cli.app` holds the app, and each command g
 registers its commands on it when imported here.
 """
 
-from salesops_lib.cli import adhoc, commands, forecast  # noqa: F401  (registers the commands)
+from salesops_lib.cli import (  # noqa: F401  (registers the commands)
+    adhoc,
+    commands,
+    comp,
+    forecast,
+    plan,
+    submit,
+)
 from salesops_lib.cli.app import app
 
 __all__ = ["app"]

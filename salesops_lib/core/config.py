@@ -50,6 +50,8 @@ class Paths(BaseModel):
     """Defaults to ``forecast_ledger`` beside the snapshots folder, so a workspace keeps its own."""
     analytics: str | None = None
     """The analytics store; defaults to ``analytics`` beside the snapshots folder."""
+    comp_ledger: str | None = None
+    """The payout ledger; defaults to ``comp_ledger`` beside the snapshots folder."""
 
 
 class DuckDBSettings(BaseModel):
@@ -128,6 +130,13 @@ class Settings(BaseModel):
         if self.paths.forecast_ledger is None:
             return self.snapshots_dir.parent / "forecast_ledger"
         return self.resolve(self.paths.forecast_ledger)
+
+    @property
+    def comp_ledger_dir(self) -> Path:
+        """Folder of the append-only payout ledger (payout runs and period locks)."""
+        if self.paths.comp_ledger is None:
+            return self.snapshots_dir.parent / "comp_ledger"
+        return self.resolve(self.paths.comp_ledger)
 
 
 def project_root() -> Path:

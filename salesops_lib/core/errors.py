@@ -27,3 +27,11 @@ class ParameterError(WorkbenchError):
 
 class ConfigError(WorkbenchError):
     """A configuration file is missing or invalid."""
+
+
+class CompPlanError(ConfigError):
+    """A compensation plans file is invalid: ``<file>:<line>: <rule>``."""
+
+
+class CompInputError(WorkbenchError):
+    """A compensation input (credits, quotas, cancellations) breaks a rule: file, row, column."""

@@ -18,7 +18,16 @@ from salesops_lib.data.schema import TABLES
 from salesops_lib.data.snapshot import SnapshotWriter, open_snapshot
 from tests.conftest import ROOT, Workspace, make_workspace
 
-NOTEBOOKS = ["00-overview", "00-data-quality", "10-performance", "20-forecast", "30-segmentation"]
+NOTEBOOKS = [
+    "00-overview",
+    "00-data-quality",
+    "10-performance",
+    "15-forecast-call",
+    "20-forecast",
+    "30-segmentation",
+    "40-compensation",
+    "50-planning",
+]
 VARIANTS = {
     "no-quotas-history-products": (
         "quotas",
@@ -33,6 +42,7 @@ NAMES_MISSING_DATA = {
     # only opportunities; segmentation needs only order lines; the forecast needs order lines
     # (statistical) and opportunities (pipeline): otherwise they must just run.
     ("no-quotas-history-products", "00-overview"),
+    ("no-quotas-history-products", "50-planning"),
     ("no-quotas-history-products", "10-performance"),
     ("no-quotas-history-products", "30-segmentation"),
     ("no-opportunities", "00-overview"),

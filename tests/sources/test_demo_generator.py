@@ -67,7 +67,8 @@ def test_same_seed_gives_byte_identical_files(runs: TinyRuns) -> None:
     for a, b in zip(runs.first, runs.second, strict=True):
         assert (a / "_manifest.json").read_bytes() == (b / "_manifest.json").read_bytes()
         files = manifest(a)["files"]
-        assert set(files) == {f"{t}.parquet" for t in TABLES} | {"_truth.json"}
+        extras = {"_truth.json", "comp_plans.yml", "comp_plans_alternative.yml"}
+        assert set(files) == {f"{t}.parquet" for t in TABLES} | extras | {"comp_cancellations.csv"}
         for name, entry in files.items():
             assert sha256_file(a / name) == sha256_file(b / name) == entry["sha256"]
 

@@ -16,7 +16,8 @@ from salesops_lib.core.errors import ParameterError, SnapshotError
 from salesops_lib.data.schema import TABLES
 from salesops_lib.data.snapshot import SnapshotWriter, parse_as_of
 from salesops_lib.sources.demo import calendar as cal
-from salesops_lib.sources.demo import orders, pipeline, plan, shape, truth
+from salesops_lib.sources.demo import comp, orders, pipeline, plan, planning, shape, truth
+from salesops_lib.sources.demo import submissions as demo_submissions
 
 SCALES: dict[str, int] = {
     "tiny": 5_000,
@@ -119,6 +120,8 @@ def generate_demo(
     company = shape.build_shape(
         _rng(seed, _SHAPE_KEY), region_list, calendar, shape.account_count(lines)
     )
+    plants = planning.choose_plants(company, calendar)  # planning report's plants (issue 15)
+    company = planning.plant_territory(company, plants)
     volume = orders.plan_volume(company, calendar, lines)
     quota_to_as_of = float(volume.quotas_to_as_of(calendar).sum())  # not the planned months
     deals = pipeline.build_pipeline(
@@ -128,8 +131,25 @@ def generate_demo(
         pipeline.opportunity_count(lines),
         won_amount_target=plan.WON_DEALS_SHARE_OF_BOOKINGS * quota_to_as_of,
     )
-    truth_file = truth.truth_bytes(truth.build_truth(company, deals, calendar, seed, lines))
-    quotas, targets = _quota_tables(company, calendar, volume)
+    answers = truth.build_truth(company, deals, calendar, seed, lines)
+    answers["planning"] = planning.planning_truth(company, calendar, plants)
+    answers["forecast_call"] = demo_submissions.truth_entry(company, calendar)  # issue 16
+    truth_file = truth.truth_bytes(answers)
+    planned = planning.plant_quotas(volume, company, calendar, plants)
+    quotas, targets = _quota_tables(company, calendar, planned)
+    comp_demo = comp.build_comp_demo(  # compensation plans and payouts (issue 14)
+        company,
+        calendar,
+        quotas,
+        lambda m: orders.sample_month(
+            company,
+            calendar,
+            volume,
+            m,
+            _rng(seed, _ORDERS_KEY, *calendar.months[m].timetuple()[:2]),
+        ),
+    )
+    truth_file = truth.truth_bytes({**answers, "compensation": comp_demo.truth})
     source = f"demo seed={seed} order_lines={lines} weeks={weeks}"
 
     with ExitStack() as stack:
@@ -146,6 +166,7 @@ def generate_demo(
             )
             _write_small_tables(writer, company, deals, calendar, day, quotas, targets)
             writer.write_extra("_truth.json", truth_file)
+            comp.write_extras(writer, comp_demo)
             writer.stream("order_lines")
             writers.append(writer)
         for m, month in enumerate(calendar.months):
@@ -155,6 +176,8 @@ def generate_demo(
             )
             _append_by_date(writers, chunk)
         report(f"publishing {weeks} snapshot(s)")
+    report("forecast submissions")  # the weekly forecast call (issue 16)
+    demo_submissions.write_demo_submissions(snapshots_dir, company, calendar, seed)
     return [snapshots_dir / d.isoformat() for d in calendar.snapshot_dates]
 
 
