@@ -8,9 +8,11 @@ currency or fractions of them):
 2. period cap: the commission above the cap is ``capped_excess`` (a negative ``cap`` line); with
    carry-over it is ``held`` and released (``cap_release``) in later periods with room under the
    cap of the same plan;
-3. clawbacks: a deal cancelled within the plan's window gives back what was paid on it (its lines
-   after deal cap, times the gate factor and the share the period cap let through), posted
-   in the rep's segment holding the cancel date;
+3. clawbacks: a deal cancelled within the plan's window gives back what was paid on it, at the
+   rate it was paid (:func:`.tiers.paid_by_deal`: under a retroactive plan the tier the segment
+   finally reached, not the re-rating its own line may carry; under a marginal plan the
+   slice(s) it was paid in), after the deal cap, times the gate factor and the share the period
+   cap let through; posted in the rep's segment holding the cancel date;
 4. draw: in the first ``periods`` periods after hire, ``net = commission - capped_excess +
    cap_release + clawback`` below the draw amount (pro-rated by days for a segment covering
    part of its period) is topped up (``draw``); a recoverable draw is
@@ -42,7 +44,7 @@ from salesops_lib.analytics.compensation.model import (
     PlanBook,
 )
 from salesops_lib.analytics.compensation.periods import cents
-from salesops_lib.analytics.compensation.tiers import bands_of, earned_total
+from salesops_lib.analytics.compensation.tiers import Paid, bands_of, earned_total
 from salesops_lib.core.errors import CompInputError
 
 Money = int | Fraction
@@ -67,7 +69,8 @@ class SegmentCredits:
     days: list[int]  # days since 1970-01-01
     tables: list[int]  # index of the plan's rate table in effect for each deal
     deals: list[str]
-    paid_by_deal: dict[int, int]  # deal index -> commission after deal cap (1e-12)
+    # per deal: (final pay at the rate it was paid, after deal cap (1e-12), tier, rate ppm)
+    paid_by_deal: list[Paid]
     first_row: int  # row number (in the engine's credit rows) of the segment's first deal
 
 
@@ -140,7 +143,7 @@ def settle(ledger: Ledger) -> tuple[pd.DataFrame, pd.DataFrame]:
     for seg_id, rep in zip(segments["seg_id"], segments["rep_id"], strict=True):
         by_rep.setdefault(rep, []).append(int(seg_id))
     results: dict[int, dict[str, Money | bool]] = {}
-    pending_clawbacks: dict[int, list[tuple[int, Fraction, str]]] = {}
+    pending_clawbacks: dict[int, list[tuple[int, str, int, Money, str]]] = {}
     carry: dict[tuple[str, str], Money] = {}
     draw_balance: dict[str, tuple[Money, Fraction]] = {}
     ytd: dict[tuple[str, str, int], dict] = {}
@@ -181,20 +184,23 @@ def settle(ledger: Ledger) -> tuple[pd.DataFrame, pd.DataFrame]:
                     carry[key] -= release
                     lines.append((seg_id, None, "", 0, release, "cap", "carry-over released"))
             if part and plan.clawback_days and cancel_on:
+                # what the deal was paid: its final pay after deal cap, gate and period cap
                 share = Fraction(gated - excess, gated) if excess else Fraction(1)
+                share *= factor if gated != earned else 1
                 for index, deal in enumerate(part.deals):
-                    if deal in cancel_on and index in part.paid_by_deal:
-                        paid = part.paid_by_deal[index] * factor * share
+                    if deal in cancel_on:
+                        amount, tier, rate = part.paid_by_deal[index]
+                        paid = amount * share
                         clawback_to = _clawback_target(
                             plan, part.days[index], cancel_on[deal], seg_ids, seg_rows
                         )
                         if clawback_to is not None and paid != 0:
                             note = f"deal {deal} cancelled {_date(cancel_on[deal]):%Y-%m-%d}"
-                            row = part.first_row + index
-                            pending_clawbacks.setdefault(clawback_to, []).append((row, paid, note))
+                            claim = (part.first_row + index, tier, rate, paid, note)
+                            pending_clawbacks.setdefault(clawback_to, []).append(claim)
             clawback: Money = 0
-            for row, amount, note in pending_clawbacks.pop(seg_id, []):
-                lines.append((seg_id, row, "", 0, -amount, "clawback", note))
+            for row, tier, rate, amount, note in pending_clawbacks.pop(seg_id, []):
+                lines.append((seg_id, row, tier, rate, -amount, "clawback", note))
                 clawback -= amount
             net = gated - excess + release + clawback
             draw: Money = 0

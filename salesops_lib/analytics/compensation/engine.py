@@ -3,7 +3,8 @@
 Steps: declared splits expand the credit rows; each row goes to the segment (rep x plan x period
 part, :mod:`.periods`) its credit date falls in and is filtered by the plan's measure; credits
 become exact micro-units (owner: the amount; split: amount x split_pct); each segment's deals are
-rated in credit order (:func:`.tiers.rate_deals`) with deal caps applied; SPIFs are handed out
+rated in credit order (:func:`.tiers.rate_deals`), each deal's final pay (at the rate it was
+paid, :func:`.tiers.paid_by_deal`) capped by the deal cap; SPIFs are handed out
 across reps first come first served; then :mod:`.adjust` applies, rep by rep in date order,
 gates, period caps with carry-over, clawbacks, draws and recoveries and true-ups, and rounds
 each money column to cents once, at the end.
@@ -25,7 +26,7 @@ from salesops_lib.analytics.compensation.model import (
     PlanBook,
 )
 from salesops_lib.analytics.compensation.periods import build_segments, period_range
-from salesops_lib.analytics.compensation.tiers import bands_of, rate_deals
+from salesops_lib.analytics.compensation.tiers import Paid, bands_of, paid_by_deal, rate_deals
 from salesops_lib.core.errors import CompInputError
 
 
@@ -176,25 +177,27 @@ def _rate_segments(
         bands = [table_bands[i] for i in seg_tables]
         credits = credit[lo:hi].tolist()
         seg_deals = deals[lo:hi].tolist()
-        rated = rate_deals(credits, bands, plan.tier_mode, plan.accumulate, plan.retro_from_tier)
-        per_deal: dict[int, int] = {}
+        semantics = (plan.tier_mode, plan.accumulate, plan.retro_from_tier)
+        rated = rate_deals(credits, bands, *semantics)
         for index, tier, rate, amount, note in rated:
             append((seg, lo + index, tier, rate, amount, "commission", note))
-            per_deal[index] = per_deal.get(index, 0) + amount
+        paid: list[Paid] = []  # read by deal caps and clawbacks only
+        if plan.deal_cap is not None or plan.clawback_days:
+            paid = paid_by_deal(credits, bands, *semantics, lines=rated)
         if plan.deal_cap is not None:
             cap = int(plan.deal_cap * MICRO) * MICRO
-            for index, earned in per_deal.items():
+            for index, (earned, tier, rate) in enumerate(paid):
                 if earned > cap:
                     append(
                         (seg, lo + index, "", 0, cap - earned, "cap", f"deal cap {plan.deal_cap}")
                     )
-                    per_deal[index] = cap
+                    paid[index] = (cap, tier, rate)
         held[seg] = SegmentCredits(
             credits=credits,
             days=days[lo:hi].tolist(),
             tables=seg_tables,
             deals=seg_deals,
-            paid_by_deal=per_deal,
+            paid_by_deal=paid,
             first_row=lo,
         )
     return held, lines

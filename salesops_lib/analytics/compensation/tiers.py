@@ -173,15 +173,19 @@ def paid_by_deal(
                 tier = min(reached, len(bands.rates) - 1)
                 paid.append((credit * bands.rates[tier], bands.labels[tier], bands.rates[tier]))
             return paid
-        return _retro_from_tier_paid(credits, bands_of_deal, retro_from - 1, total >= last.lowers[retro_from - 1])
+        return _retro_from_tier_paid(
+            credits, bands_of_deal, retro_from - 1, total >= last.lowers[retro_from - 1]
+        )
     if lines is None:
         lines = rate_deals(credits, bands_of_deal, mode, accumulate, retro_from)
-    amounts = [0] * len(credits)
-    rates: list[set[tuple[str, int]]] = [set() for _ in credits]
+    paid: list[Paid] = [(0, "", -1)] * len(credits)
     for index, label, rate, amount, _note in lines:
-        amounts[index] += amount
-        rates[index].add((label, rate))
-    return [_one_rate(amount, used) for amount, used in zip(amounts, rates, strict=True)]
+        before, before_label, before_rate = paid[index]
+        if before_rate == -1 or (before_label, before_rate) == (label, rate):
+            paid[index] = (before + amount, label, rate)
+        else:
+            paid[index] = (before + amount, "", 0)
+    return [(amount, label, max(rate, 0)) for amount, label, rate in paid]
 
 
 def _one_rate(amount: int, used: set[tuple[str, int]]) -> Paid:
@@ -311,21 +315,18 @@ def earned_total(
     retro_from: int | None = None,
     deal_cap: int | None = None,
 ) -> int:
-    """The total of :func:`rate_deals` after deal caps, without building the lines.
+    """The total of :func:`rate_deals` after deal caps (on :func:`paid_by_deal`), without
+    building the lines.
 
     Marginal period-to-date totals telescope: the deals under one table pay
     ``M(total after) - M(total before)``, so only deals that could reach the deal cap
     (credit x top rate above it) are rated one by one.
     """
     if not (mode == "marginal" and accumulate == "period_to_date"):
-        per_deal: dict[int, int] = {}
-        for index, _tier, _rate, amount, _note in rate_deals(
-            credits, bands_of_deal, mode, accumulate, retro_from
-        ):
-            per_deal[index] = per_deal.get(index, 0) + amount
+        paid = paid_by_deal(credits, bands_of_deal, mode, accumulate, retro_from)
         if deal_cap is not None:
-            return sum(min(v, deal_cap) for v in per_deal.values())
-        return sum(per_deal.values())
+            return sum(min(amount, deal_cap) for amount, _tier, _rate in paid)
+        return sum(amount for amount, _tier, _rate in paid)
     running = list(accumulate_sums(credits))
     earned = 0
     start = 0
