@@ -68,6 +68,18 @@ SIGNALS: tuple[Signal, ...] = (
            ("Summary",)),
     Signal("00-data-quality", "quality_score", "move", "Data-quality score", "pct",
            ("Summary",)),
+    Signal("15-forecast-call", "call_commit_change", "change", "Commit call since last week",
+           "money", ("What-changed-since-last-week", "The-number")),
+    Signal("15-forecast-call", "sandbaggers", "flag", "Submitters calling low (sandbagging)",
+           "count", ("Accuracy-of-earlier-calls",)),
+    Signal("15-forecast-call", "over_callers", "flag", "Submitters calling high", "count",
+           ("Accuracy-of-earlier-calls",)),
+    Signal("40-compensation", "comp_payout", "move", "Commission payout", "money",
+           ("Payouts-against-plan",)),
+    Signal("40-compensation", "comp_anomalies", "flag", "Compensation anomalies", "count",
+           ("Anomalies",)),
+    Signal("50-planning", "hires_by_january", "flag", "Hires needed for next year's target",
+           "count", ("Capacity-and-hiring-plan",)),
 )  # fmt: skip
 """Every headline the cockpit turns into items, with the section that explains each."""
 

@@ -1,13 +1,16 @@
 """Every report runs on a snapshot with empty tables and says what data would enable a section.
 
 Snapshots are the tiny demo's latest one with some tables replaced by empty tables (same
-schema), written with SnapshotWriter; notebooks run in-process through papermill.
+schema) and its extra files kept (the compensation plans, so the payouts meet the missing
+tables), written with SnapshotWriter, and the calls submitted for that week (so the forecast
+call meets them too); notebooks run in-process through papermill.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import shutil
 from pathlib import Path
 
 import papermill
@@ -16,6 +19,7 @@ import pytest
 
 from salesops_lib.data.schema import TABLES
 from salesops_lib.data.snapshot import SnapshotWriter, open_snapshot
+from salesops_lib.data.submissions import submissions_dir_for
 from tests.conftest import ROOT, Workspace, make_workspace
 
 NOTEBOOKS = [
@@ -40,7 +44,9 @@ VARIANTS = {
 NAMES_MISSING_DATA = {
     # (variant, notebook) pairs where a section needs an emptied table. Data quality needs
     # only opportunities; segmentation needs only order lines; the forecast needs order lines
-    # (statistical) and opportunities (pipeline): otherwise they must just run.
+    # (statistical) and opportunities (pipeline): otherwise they must just run. The forecast
+    # call scores calls and paces against bookings (order lines) and reads deals for the flow
+    # matrix and pacing (opportunities); compensation pays on bookings against quotas.
     ("no-quotas-history-products", "00-overview"),
     ("no-quotas-history-products", "50-planning"),
     ("no-quotas-history-products", "10-performance"),
@@ -50,6 +56,9 @@ NAMES_MISSING_DATA = {
     ("no-opportunities", "10-performance"),
     ("no-quotas-history-products", "20-forecast"),
     ("no-opportunities", "20-forecast"),
+    ("no-quotas-history-products", "15-forecast-call"),
+    ("no-opportunities", "15-forecast-call"),
+    ("no-quotas-history-products", "40-compensation"),
 }
 MISSING_NOTE = '<p class="missing">'
 
@@ -61,6 +70,12 @@ def _partial_workspace(source: Workspace, folder: Path, emptied: tuple[str, ...]
         for name in TABLES:
             table = pq.read_table(snapshot.table_path(name))
             writer.write_table(name, table.schema.empty_table() if name in emptied else table)
+        for extra in sorted(snapshot.manifest["files"]):
+            if not extra.endswith(".parquet"):
+                writer.write_extra(extra, snapshot.extra_path(extra).read_bytes())
+    week = submissions_dir_for(source.snapshots) / snapshot.snapshot_id
+    if week.is_dir():  # this week's calls only: earlier weeks have no snapshot here
+        shutil.copytree(week, submissions_dir_for(workspace.snapshots) / snapshot.snapshot_id)
     return workspace
 
 

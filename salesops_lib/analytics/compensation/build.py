@@ -14,7 +14,8 @@ every period up to the as-of date. Tables:
 * ``an_comp_notes``: one row per scope x note (``kind``, ``detail``): why a table is empty, say
   a snapshot without a plans file, or a rep with bookings and no plan.
 
-A snapshot without a plans file gets empty tables and a note, never an error.
+A snapshot without a plans file, or whose bookings or quotas are empty (:data:`INPUT_TABLES`:
+an import without them), gets empty tables and a note, never an error.
 """
 
 from __future__ import annotations
@@ -55,6 +56,8 @@ ASSIGNMENT_TEXT = tuple(
     c for c in ASSIGNMENT_COLUMNS if c not in ("start_date", "end_date", "ote", "base_pct")
 )
 NOTE_COLUMNS = ("scope", "kind", "rep_id", "detail")
+INPUT_TABLES: tuple[str, ...] = ("order_lines", "quotas")
+"""Snapshot tables the payouts need: credits come from the bookings, attainment from quotas."""
 
 
 def has_file(warehouse: Warehouse, filename: str) -> bool:
@@ -134,8 +137,15 @@ def _scoped(frame: pd.DataFrame, region_ids: list[str]) -> pd.DataFrame:
     return out[["scope", *[c for c in frame.columns if c != "scope"]]]
 
 
-def empty_tables(note: str, region_ids: list[str]) -> dict[str, pd.DataFrame]:
-    """The step's tables without rows, and ``note`` in every scope."""
+def empty_input_tables(warehouse: Warehouse) -> list[str]:
+    """The :data:`INPUT_TABLES` the warehouse's snapshot has no rows in."""
+    return [name for name in INPUT_TABLES if warehouse.snapshot.row_count(name) == 0]
+
+
+def empty_tables(
+    note: str, region_ids: list[str], kind: str = "no_plans"
+) -> dict[str, pd.DataFrame]:
+    """The step's tables without rows, and ``note`` (of ``kind``) in every scope."""
     from salesops_lib.analytics.compensation.model import LINE_COLUMNS, PAYOUT_COLUMNS
 
     payouts = pd.DataFrame(columns=["scope", *PAYOUT_COLUMNS, "region_id", "rep_name"])
@@ -149,7 +159,7 @@ def empty_tables(note: str, region_ids: list[str]) -> dict[str, pd.DataFrame]:
             kind = "string" if column in text else "float64"
             kind = "bool" if column in flags else "datetime64[ns]" if column in dates else kind
             frame[column] = frame[column].astype(kind)
-    notes = [(s, "no_plans", "", note) for s in (ALL_REGIONS, *region_ids)]
+    notes = [(s, kind, "", note) for s in (ALL_REGIONS, *region_ids)]
     return {
         "an_comp_payouts": payouts,
         "an_comp_lines": lines,
@@ -218,6 +228,14 @@ def compute_compensation(context: BuildContext) -> dict[str, pd.DataFrame]:
         return empty_tables(
             f"snapshot {warehouse.snapshot.snapshot_id} has no {PLANS_FILE}: no plans, no payouts",
             region_ids,
+        )
+    missing = empty_input_tables(warehouse)
+    if missing:
+        return empty_tables(
+            f"snapshot {warehouse.snapshot.snapshot_id} has no {' and no '.join(missing)}: "
+            "no payouts",
+            region_ids,
+            kind="no_inputs",
         )
     reps = reps_of(warehouse)
     credits = credits_of(warehouse)

@@ -9,7 +9,6 @@ The names below are what the notebook calls, one per cell.
 """
 
 from salesops_lib.reports.base import open_report_warehouse
-from salesops_lib.reports.left_out import left_out
 from salesops_lib.reports.compensation.charts import payout_distribution_chart
 from salesops_lib.reports.compensation.load import CompReport, choose_period, load_report
 from salesops_lib.reports.compensation.statements import statement_html, write_statements
@@ -33,6 +32,7 @@ from salesops_lib.reports.compensation.whatif_view import (
     scenarios_table,
     winners_losers_table,
 )
+from salesops_lib.reports.left_out import left_out
 
 __all__ = [
     "CompReport",
@@ -47,8 +47,8 @@ __all__ = [
     "exposure_summary",
     "headline_numbers",
     "headlines",
-    "load_report",
     "left_out",
+    "load_report",
     "open_report_warehouse",
     "payout_distribution_chart",
     "payout_table",

@@ -7,11 +7,14 @@ import seaborn as sns
 from salesops_lib.reports import narrative
 from salesops_lib.reports.charts import PngFigure, new_axes
 from salesops_lib.reports.compensation.load import CompReport
-from salesops_lib.reports.compensation.summary import rep_period_table
+from salesops_lib.reports.compensation.summary import payouts_gap, rep_period_table
 
 
 def payout_distribution_chart(report: CompReport) -> PngFigure | narrative.Html:
     """Histogram of each rep's payout as a percent of their target variable pay."""
+    gap = payouts_gap(report, "the payout distribution chart")
+    if gap is not None:
+        return gap
     table = rep_period_table(report)
     table = table[table["payout_vs_target"].notna()] if not table.empty else table
     if table.empty:

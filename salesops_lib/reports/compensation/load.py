@@ -17,7 +17,12 @@ from typing import TYPE_CHECKING
 import pandas as pd
 
 from salesops_lib.analytics.compensation import load_plan_book, read_cancellations_csv
-from salesops_lib.analytics.compensation.build import CANCELLATIONS_FILE, PLANS_FILE, has_file
+from salesops_lib.analytics.compensation.build import (
+    CANCELLATIONS_FILE,
+    INPUT_TABLES,
+    PLANS_FILE,
+    has_file,
+)
 from salesops_lib.core.config import settings
 from salesops_lib.core.errors import ParameterError
 from salesops_lib.reports.base import ReportContext, report_context, store_slice
@@ -29,8 +34,8 @@ if TYPE_CHECKING:
 NOTEBOOK = "40-compensation"
 ALTERNATIVE_FILE = "comp_plans_alternative.yml"
 """A snapshot's alternative plans (optional): the what-if compares the plans with it."""
-NEEDS: tuple[str, ...] = ("order_lines", "quotas")
-"""Snapshot tables the payouts need."""
+NEEDS: tuple[str, ...] = INPUT_TABLES
+"""Snapshot tables the payouts need (the build step computes none without them)."""
 
 
 @dataclass(frozen=True)

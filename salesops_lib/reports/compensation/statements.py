@@ -22,6 +22,7 @@ import pandas as pd
 from salesops_lib.core.errors import ParameterError
 from salesops_lib.reports import narrative
 from salesops_lib.reports.compensation.load import CompReport
+from salesops_lib.reports.compensation.summary import payouts_gap
 
 STATEMENTS_DIR = "statements"
 _SAFE_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$")
@@ -191,6 +192,9 @@ def write_statements(report: CompReport, attachments_dir: str) -> narrative.Html
         return narrative.paragraph(
             "Rep statements are published with each region's report (statements/<rep>.html)."
         )
+    gap = payouts_gap(report, "the rep statements")
+    if gap is not None:
+        return gap
     reps = sorted(set(report.payouts["rep_id"].astype(str)))
     if not reps:
         return narrative.paragraph("No rep of this region has payouts: no statements.")

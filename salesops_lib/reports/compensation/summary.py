@@ -27,6 +27,11 @@ ENDING_WITHIN_DAYS = 90
 """A rep's last assignment ending within this many days of as_of counts as a plan ending."""
 
 
+def payouts_gap(report: CompReport, enables: str) -> narrative.Html | None:
+    """The missing-data sentence of a section built on the payouts (:data:`NEEDS`), or ``None``."""
+    return needs(report.context, NEEDS, enables)
+
+
 def _money(values: pd.Series) -> pd.Series:
     return pd.to_numeric(values, errors="coerce").astype("float64").fillna(0.0)
 
@@ -148,13 +153,18 @@ def summary_sentences(report: CompReport) -> list[str]:
 
 def executive_summary(report: CompReport) -> narrative.Html:
     """The summary as an escaped list (or the missing-data sentence)."""
-    gap = needs(report.context, NEEDS, "the payout calculation")
+    gap = payouts_gap(report, "the payout calculation")
     return gap if gap is not None else narrative.bullet_list(summary_sentences(report))
 
 
-def payout_table(report: CompReport, limit: int = 50) -> DisplayTable:
+def payout_table(report: CompReport, limit: int = 50) -> DisplayTable | narrative.Html:
     """The period's payouts per rep (largest first, up to ``limit`` reps)."""
+    gap = payouts_gap(report, "the payouts per rep")
+    if gap is not None:
+        return gap
     table = rep_period_table(report).head(limit)
+    if table.empty:
+        return narrative.paragraph("No payouts in the period.")
     columns = [
         "rep_id",
         "rep_name",
@@ -193,6 +203,9 @@ def payout_table(report: CompReport, limit: int = 50) -> DisplayTable:
 
 def exceptions_table(report: CompReport) -> DisplayTable | narrative.Html:
     """Reps above their cap or below their gate in the period."""
+    gap = payouts_gap(report, "the list of reps above a cap or below a gate")
+    if gap is not None:
+        return gap
     table = rep_period_table(report)
     if table.empty:
         return narrative.paragraph("No payouts in the period.")
@@ -222,6 +235,9 @@ def exceptions_table(report: CompReport) -> DisplayTable | narrative.Html:
 
 def anomaly_table(report: CompReport) -> DisplayTable | narrative.Html:
     """The anomalies, or a sentence saying there are none."""
+    gap = payouts_gap(report, "the payout anomalies")
+    if gap is not None:
+        return gap
     found = anomalies(report)
     if found.empty:
         return narrative.paragraph(

@@ -30,13 +30,17 @@ from salesops_lib.reports.charts import (
     new_axes,
 )
 from salesops_lib.reports.compensation.load import CompReport
-from salesops_lib.reports.compensation.summary import rep_period_table
+from salesops_lib.reports.compensation.summary import payouts_gap, rep_period_table
 
 UPLIFT = 0.10
 """Accelerator exposure: the cost of this much more attainment (credits x 1.1)."""
 
 
-def _ready(report: CompReport) -> narrative.Html | None:
+def _ready(report: CompReport, enables: str = "the what-if") -> narrative.Html | None:
+    """Why a what-if section cannot be shown (missing data, no plans, no period), or ``None``."""
+    gap = payouts_gap(report, enables)
+    if gap is not None:
+        return gap
     if report.book is None:
         return narrative.paragraph("No plans in this snapshot: no what-if.")
     if not report.period:
@@ -57,7 +61,7 @@ def exposure(report: CompReport) -> pd.DataFrame:
 
 def exposure_summary(report: CompReport) -> narrative.Html:
     """What another 10% attainment would cost, in words, and the reps it costs most on."""
-    gap = _ready(report)
+    gap = _ready(report, "the accelerator exposure")
     if gap is not None:
         return gap
     found = exposure(report)
@@ -79,7 +83,7 @@ def exposure_summary(report: CompReport) -> narrative.Html:
 
 def scenarios_table(report: CompReport) -> DisplayTable | narrative.Html:
     """Cost of sales under attainment -20% / plan / +20% for the period."""
-    gap = _ready(report)
+    gap = _ready(report, "the attainment scenarios")
     if gap is not None:
         return gap
     assert report.book is not None
@@ -125,7 +129,7 @@ def curves(report: CompReport) -> pd.DataFrame:
 
 def curve_chart(report: CompReport) -> PngFigure | narrative.Html:
     """Payout by attainment per plan (a median-quota rep), cliffs marked."""
-    gap = _ready(report)
+    gap = _ready(report, "the payout curves")
     if gap is not None:
         return gap
     data = curves(report)
@@ -174,7 +178,7 @@ def cliffs_frame(data: pd.DataFrame) -> pd.DataFrame:
 
 def cliffs_table(report: CompReport) -> DisplayTable | narrative.Html:
     """Where each plan's payout jumps (a gate, a retroactive tier)."""
-    gap = _ready(report)
+    gap = _ready(report, "the payout cliffs")
     if gap is not None:
         return gap
     data = curves(report)
@@ -198,7 +202,7 @@ def cliffs_table(report: CompReport) -> DisplayTable | narrative.Html:
 
 def winners_losers_table(report: CompReport, limit: int = 10) -> DisplayTable | narrative.Html:
     """Who wins or loses in the period under the alternative plans (if any)."""
-    gap = _ready(report)
+    gap = _ready(report, "the winners and losers of a plan change")
     if gap is not None:
         return gap
     if report.alternative is None:

@@ -11,7 +11,6 @@
 from __future__ import annotations
 
 from salesops_lib.reports.base import open_report_warehouse
-from salesops_lib.reports.left_out import left_out
 from salesops_lib.reports.forecast_call.compute import ForecastCall, analyse
 from salesops_lib.reports.forecast_call.display import (
     accuracy_table,
@@ -30,6 +29,7 @@ from salesops_lib.reports.forecast_call.display import (
     summary_sentences,
 )
 from salesops_lib.reports.forecast_call.load import ForecastCallData, load_forecast_call
+from salesops_lib.reports.left_out import left_out
 
 __all__ = [
     "ForecastCall",
@@ -39,10 +39,10 @@ __all__ = [
     "flow_table",
     "headline_numbers",
     "headlines",
+    "left_out",
     "load_forecast_call",
     "movement_sentences",
     "number_table",
-    "left_out",
     "open_report_warehouse",
     "overrides_table",
     "pacing_chart",

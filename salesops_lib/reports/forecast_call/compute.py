@@ -78,9 +78,9 @@ def _history(data: ForecastCallData, managers: pd.DataFrame) -> pd.DataFrame:
 
 def _actuals(data: ForecastCallData, quarters: list[str], as_of: dt.date) -> pd.DataFrame:
     """Bookings per person and closed quarter: a rep's own, a manager's team's."""
-    lines = data.bookings.assign(
-        quarter=pd.to_datetime(data.bookings["order_date"]).map(lambda d: quarter_label(d.date()))
-    )
+    dates = pd.to_datetime(data.bookings["order_date"])
+    labels = [quarter_label(d.date()) for d in dates]  # str even without bookings
+    lines = data.bookings.assign(quarter=pd.Series(labels, index=dates.index, dtype=object))
     lines = lines[lines["quarter"].isin(quarters)]
     per_rep = lines.groupby(["rep_id", "quarter"], as_index=False)["amount"].sum()
     manager_of = data.reps.set_index("rep_id")["manager_id"]

@@ -19,10 +19,24 @@ from salesops_lib.reports.base import Headlines, headline_base, needs, report_pr
 from salesops_lib.reports.forecast_call.compute import ForecastCall
 
 NOTEBOOK = "15-forecast-call"
+SECTION_NEEDS: dict[str, tuple[str, ...]] = {
+    "pipeline": ("opportunities",),
+    "statistical": ("order_lines",),
+    "movement": ("opportunities",),
+    "accuracy": ("order_lines",),
+    "pacing": ("order_lines", "opportunities"),
+}
+"""Snapshot tables each section needs: scored calls and pacing need what was booked, the
+flow matrix and pacing's commit and best case need the deals."""
 _NO_CALLS = (
     "No forecast calls were submitted for this week: reps and managers submit with "
     "`salesops submit FILE` or by dropping a CSV/YAML file into submissions/<week>/."
 )
+
+
+def _gap(call: ForecastCall, section: str, enables: str) -> narrative.Html | None:
+    """The missing-data sentence of one section (:data:`SECTION_NEEDS`), or ``None``."""
+    return needs(call.data.context, SECTION_NEEDS[section], enables)
 
 
 def _money(value: float | None) -> str:
@@ -73,10 +87,17 @@ def summary_sentences(call: ForecastCall) -> list[str]:
         sentences.append(_NO_CALLS)
     if not call.data.pipeline.empty:
         pipe = call.data.pipeline.iloc[0]
-        sentences.append(
-            f"The pipeline-based forecast expects {_money(pipe['expected'])} "
-            f"(commit {_money(pipe['commit'])}, best case {_money(pipe['best_case'])})."
-        )
+        if pd.isna(pipe["expected"]):
+            sentences.append(
+                f"The pipeline-based forecast: commit {_money(pipe['commit'])}, best case "
+                f"{_money(pipe['best_case'])} (no expected number: not enough deal history "
+                "to learn win probabilities from)."
+            )
+        else:
+            sentences.append(
+                f"The pipeline-based forecast expects {_money(pipe['expected'])} "
+                f"(commit {_money(pipe['commit'])}, best case {_money(pipe['best_case'])})."
+            )
     if not call.data.statistical.empty:
         stat = call.data.statistical.iloc[0]
         sentences.append(
@@ -90,7 +111,7 @@ def summary_sentences(call: ForecastCall) -> list[str]:
                 f"Flagged {flag}: {_who(call, person)} {words} what they book "
                 f"(bias {narrative.format_change(bias)} on closed quarters)."
             )
-    if not call.pacing.empty:
+    if not call.pacing.empty and _gap(call, "pacing", "pacing") is None:
         last = call.pacing.iloc[-1]
         mean = last.get("earlier_mean_closed")
         sentences.append(
@@ -126,10 +147,19 @@ def number_table(call: ForecastCall) -> charts.DisplayTable | narrative.Html:
         s = call.data.statistical.iloc[0]
         rows.append(("statistical forecast (80% range)", s["low_80"], s["forecast"],
                      s["high_80"]))  # fmt: skip
+    gaps = [
+        gap.markup
+        for section, enables in (
+            ("pipeline", "the pipeline-based quarter forecast"),
+            ("statistical", "the statistical quarter forecast"),
+        )
+        if (gap := _gap(call, section, enables)) is not None
+    ]
     if not rows:
-        return narrative.paragraph(_NO_CALLS)
+        return narrative.Html("".join(gaps)) if gaps else narrative.paragraph(_NO_CALLS)
     table = pd.DataFrame(rows, columns=["view", "commit / low", "most likely", "best case / high"])
-    return charts.format_table(table, money=["commit / low", "most likely", "best case / high"])
+    shown = charts.format_table(table, money=["commit / low", "most likely", "best case / high"])
+    return narrative.Html(shown._repr_html_() + "".join(gaps)) if gaps else shown
 
 
 def region_table(call: ForecastCall) -> charts.DisplayTable | narrative.Html:
@@ -197,6 +227,9 @@ def reps_table(call: ForecastCall) -> charts.DisplayTable | narrative.Html:
 
 def accuracy_table(call: ForecastCall) -> charts.DisplayTable | narrative.Html:
     """Each submitter's scored closed quarters: error, bias, how early right, flag."""
+    gap = _gap(call, "accuracy", "scoring earlier calls against what was booked")
+    if gap is not None:
+        return gap
     if call.scores.empty:
         return narrative.paragraph(
             "No closed quarter has calls yet: accuracy is scored once a called quarter closes."
@@ -225,7 +258,7 @@ def accuracy_table(call: ForecastCall) -> charts.DisplayTable | narrative.Html:
 
 def flow_table(call: ForecastCall, value: str = "deals") -> charts.DisplayTable | narrative.Html:
     """The forecast-category flow matrix since the previous snapshot (deals or money)."""
-    gap = needs(call.data.context, ["opportunities"], "the pipeline flow matrix")
+    gap = _gap(call, "movement", "the pipeline flow matrix")
     if gap is not None:
         return gap
     if call.data.previous_week is None:
@@ -240,6 +273,9 @@ def flow_table(call: ForecastCall, value: str = "deals") -> charts.DisplayTable 
 
 def movement_sentences(call: ForecastCall) -> narrative.Html:
     """The biggest flows of the week in words."""
+    gap = _gap(call, "movement", "the week's pipeline movement")
+    if gap is not None:
+        return gap
     if call.data.previous_week is None or call.flows.empty:
         return narrative.paragraph("No pipeline movement to show.")
     f = call.flows
@@ -255,6 +291,9 @@ def movement_sentences(call: ForecastCall) -> narrative.Html:
 
 def pacing_chart(call: ForecastCall) -> charts.PngFigure | narrative.Html:
     """Closed, commit and best case by week of the quarter against earlier quarters."""
+    gap = _gap(call, "pacing", "the pacing chart against earlier quarters")
+    if gap is not None:
+        return gap
     if call.pacing.empty:
         return narrative.paragraph("No snapshot of this quarter yet: pacing needs one.")
     p = call.pacing
@@ -278,6 +317,9 @@ def pacing_chart(call: ForecastCall) -> charts.PngFigure | narrative.Html:
 
 def pacing_table(call: ForecastCall) -> charts.DisplayTable | narrative.Html:
     """The pacing numbers behind the chart."""
+    gap = _gap(call, "pacing", "the pacing table")
+    if gap is not None:
+        return gap
     if call.pacing.empty:
         return narrative.paragraph("No snapshot of this quarter yet.")
     p = call.pacing.assign(week=call.pacing["week"].dt.date.astype(str))
@@ -297,7 +339,8 @@ def headline_numbers(call: ForecastCall) -> dict[str, Any]:
     n, b = call.number, call.number_before
     pipe = call.data.pipeline.iloc[0] if not call.data.pipeline.empty else {}
     stat = call.data.statistical.iloc[0] if not call.data.statistical.empty else {}
-    last = call.pacing.iloc[-1] if not call.pacing.empty else {}
+    paced = not call.pacing.empty and _gap(call, "pacing", "pacing") is None
+    last = call.pacing.iloc[-1] if paced else {}
     return {
         **headline_base(call.data.context),
         "quarter": call.data.quarter[0],
