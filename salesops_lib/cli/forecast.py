@@ -58,10 +58,23 @@ def forecast_backfill(
 @handles_errors
 def forecast_eval(
     file: Annotated[Path, typer.Argument(help="Long CSV: one row per series and month.")],
-    id_col: Annotated[str, typer.Option("--id-col", help="Column holding the series id.")],
-    date_col: Annotated[str, typer.Option("--date-col", help="Column holding the month date.")],
+    date_col: Annotated[
+        str,
+        typer.Option(
+            "--date-col",
+            help="Column holding the month: 1991-07, 1991 Jul, Jul-1991, 07/1991, a full date "
+            "or an Excel serial day number (one format per column).",
+        ),
+    ],
     value_col: Annotated[str, typer.Option("--value-col", help="Column holding the value.")],
     horizon: Annotated[int, typer.Option("--horizon", help="Months forecast per origin.")],
+    id_col: Annotated[
+        str | None,
+        typer.Option(
+            "--id-col",
+            help="Column holding the series id; leave out for a file with one series.",
+        ),
+    ] = None,
     origins: Annotated[int, typer.Option("--origins", help="Backtest origins.")] = 3,
     season_length: Annotated[
         int, typer.Option("--season-length", help="Months per season (12 = yearly).")

@@ -22,13 +22,19 @@ from typing import TYPE_CHECKING
 import pandas as pd
 
 from salesops_lib.analytics.build import BuildContext, BuildStep
-from salesops_lib.analytics.segmentation.scope import BOOKING_COLUMNS, segment_scope
+from salesops_lib.analytics.segmentation.rfm import rfm_scores, rfm_table
+from salesops_lib.analytics.segmentation.scope import BOOKING_COLUMNS, segment_totals
 from salesops_lib.analytics.segmentation.store_tables import (
     TABLES,
     empty_tables,
     fits_row,
     scope_tables,
     typed,
+)
+from salesops_lib.analytics.segmentation.totals import (
+    OrderBookTotals,
+    order_book_totals,
+    warehouse_totals,
 )
 from salesops_lib.core.config import ALL_REGIONS
 from salesops_lib.core.errors import ParameterError
@@ -45,17 +51,18 @@ class ScopeInput:
     Attributes:
         scope: ``all`` or a region id.
         as_of: The snapshot's as-of date.
-        bookings: The scope's order book at ``as_of``.
+        bookings: The scope's order book at ``as_of``: its lines, or its totals (what the
+            build reads, so it never holds the lines).
         compare_to: The previous snapshot's date, or None.
-        previous_bookings: The scope's order book at ``compare_to`` (None when there is no
-            earlier snapshot or the region is not in it).
+        previous_bookings: The scope's order book at ``compare_to``, as lines or totals (None
+            when there is no earlier snapshot or the region is not in it).
     """
 
     scope: str
     as_of: dt.date
-    bookings: pd.DataFrame
+    bookings: pd.DataFrame | OrderBookTotals
     compare_to: dt.date | None
-    previous_bookings: pd.DataFrame | None
+    previous_bookings: pd.DataFrame | OrderBookTotals | None
 
 
 def scope_bookings(warehouse: Warehouse, scope: str) -> pd.DataFrame:
@@ -89,9 +96,17 @@ def scope_bookings(warehouse: Warehouse, scope: str) -> pd.DataFrame:
 def segment_one_scope(item: ScopeInput) -> dict[str, pd.DataFrame]:
     """Segment one scope and return its rows of every segmentation table (a worker task)."""
     try:
-        result = segment_scope(
-            item.scope, item.bookings, item.as_of, item.previous_bookings, item.compare_to
-        )
+        totals = item.bookings
+        if isinstance(totals, pd.DataFrame):
+            totals = order_book_totals(totals, item.as_of)
+        previous_rfm = None
+        if item.compare_to is not None and item.previous_bookings is not None:
+            previous = item.previous_bookings
+            if isinstance(previous, pd.DataFrame):
+                previous_rfm = rfm_table(previous, item.compare_to)
+            else:
+                previous_rfm = rfm_scores(previous.accounts, item.compare_to)
+        result = segment_totals(item.scope, totals, item.as_of, previous_rfm, item.compare_to)
     except ParameterError as exc:
         tables = empty_tables()
         tables["an_segmentation_fits"] = typed(
@@ -119,24 +134,25 @@ class ScopeSource:
 
 
 def load_scope(source: ScopeSource) -> ScopeInput:
-    """Read one scope's order books: this snapshot's and the previous one's (if it has the scope).
+    """Read one scope's order-book totals: this snapshot's and the previous one's RFM totals.
 
-    Each task reads only its own scope, so a build holds one scope's order books at a time
-    (on one machine), not every scope's at once.
+    The totals are computed in DuckDB (:func:`warehouse_totals`), so a task holds about one row
+    per customer and purchase day, never the order lines as a frame: the previous snapshot is
+    read first (per-customer totals only) and closed before this snapshot is opened.
     """
     from salesops_lib.data.warehouse import Warehouse
 
     def opened(day: dt.date) -> Warehouse:  # verified once by the build, not per scope
         return Warehouse(open_snapshot(source.snapshots_dir, day, verify=False))
 
-    with opened(source.as_of) as warehouse:
-        bookings = scope_bookings(warehouse, source.scope)
     previous = None
     if source.compare_to is not None:
         with opened(source.compare_to) as old:
             if source.scope == ALL_REGIONS or source.scope in old.region_ids():
-                previous = scope_bookings(old, source.scope)
-    return ScopeInput(source.scope, source.as_of, bookings, source.compare_to, previous)
+                previous = warehouse_totals(old, source.scope, source.compare_to, True)
+    with opened(source.as_of) as warehouse:
+        totals = warehouse_totals(warehouse, source.scope, source.as_of)
+    return ScopeInput(source.scope, source.as_of, totals, source.compare_to, previous)
 
 
 def segment_from_snapshots(source: ScopeSource) -> dict[str, pd.DataFrame]:

@@ -80,44 +80,96 @@ def account_features(bookings: pd.DataFrame, as_of: str | dt.date | pd.Timestamp
     """
     require_columns(bookings, BOOKING_COLUMNS, "account_features(bookings)")
     check_order_book(bookings, "bookings")
-    day = as_of_timestamp(as_of)
+    return features_from_totals(
+        account_totals(bookings, as_of), family_line_counts(bookings, as_of), as_of
+    )
+
+
+def _booked_lines(bookings: pd.DataFrame, day: pd.Timestamp) -> pd.DataFrame:
+    """The order lines up to ``day``, with order_day (midnight) and float amount and discount."""
     lines = bookings[list(BOOKING_COLUMNS)].assign(
         order_day=bookings["order_date"].dt.normalize(),
         amount=bookings["amount"].astype(float),
         discount=bookings["discount"].astype(float),
     )
-    lines = lines[lines["order_day"] <= day]
+    return lines[lines["order_day"] <= day]
+
+
+def account_totals(bookings: pd.DataFrame, as_of: str | dt.date | pd.Timestamp) -> pd.DataFrame:
+    """One row of totals per account with an order up to ``as_of`` (lines after it ignored).
+
+    Args:
+        bookings: Order lines with :data:`BOOKING_COLUMNS` (checked by the caller).
+        as_of: The date the totals describe.
+
+    Returns:
+        account_id, first_order_date and last_order_date (datetime64, midnight), frequency
+        (distinct order_id, int), monetary (total amount), discount_depth (mean discount of the
+        lines), last_12m and prior_12m (:func:`revenue_windows`); sorted by account_id.
+    """
+    day = as_of_timestamp(as_of)
+    lines = _booked_lines(bookings, day)
     per_account = lines.groupby("account_id", sort=True).agg(
-        first_day=("order_day", "min"),
-        last_day=("order_day", "max"),
+        first_order_date=("order_day", "min"),
+        last_order_date=("order_day", "max"),
         frequency=("order_id", "nunique"),
         monetary=("amount", "sum"),
         discount_depth=("discount", "mean"),
     )
     per_account = per_account.join(revenue_windows(lines, day).set_index("account_id"))
+    return per_account.astype({"frequency": "int64"}).reset_index()
+
+
+def family_line_counts(bookings: pd.DataFrame, as_of: str | dt.date | pd.Timestamp) -> pd.DataFrame:
+    """Order lines per account and product family, up to ``as_of``.
+
+    Returns:
+        account_id, product_family, lines (int); one row per pair with a line, sorted.
+    """
+    lines = _booked_lines(bookings, as_of_timestamp(as_of))
+    lines = lines[lines["product_family"].notna()]
+    counts = lines.groupby(["account_id", "product_family"], sort=True).size()
+    return counts.rename("lines").astype("int64").reset_index()
+
+
+def features_from_totals(
+    totals: pd.DataFrame, family_lines: pd.DataFrame, as_of: str | dt.date | pd.Timestamp
+) -> pd.DataFrame:
+    """:func:`account_features` from per-account totals (the one definition of the features).
+
+    Args:
+        totals: Output of :func:`account_totals` (or the same columns computed elsewhere).
+        family_lines: Output of :func:`family_line_counts`.
+        as_of: The date the totals describe.
+
+    Returns:
+        As :func:`account_features`.
+    """
+    day = as_of_timestamp(as_of)
+    per_account = totals.set_index("account_id")
     both = per_account["last_12m"] + per_account["prior_12m"]
     change = per_account["last_12m"] - per_account["prior_12m"]
     features = pd.DataFrame(
         {
-            "recency_days": (day - per_account["last_day"]).dt.days.astype(float),
+            "recency_days": (day - per_account["last_order_date"]).dt.days.astype(float),
             "frequency": per_account["frequency"].astype(float),
             "monetary": per_account["monetary"].astype(float),
-            "tenure_days": (day - per_account["first_day"]).dt.days.astype(float),
+            "tenure_days": (day - per_account["first_order_date"]).dt.days.astype(float),
             "discount_depth": per_account["discount_depth"].astype(float),
             "growth": (change / both.where(both != 0)).fillna(0.0).astype(float),
         },
         index=per_account.index,
     )
-    families = sorted(lines["product_family"].dropna().astype(str).unique())
+    families = sorted(family_lines["product_family"].astype(str).unique())
     by_family = (
-        lines.groupby(["account_id", "product_family"])
-        .size()
+        family_lines.astype({"product_family": str})
+        .set_index(["account_id", "product_family"])["lines"]
         .unstack(fill_value=0)
         .reindex(index=per_account.index, columns=families, fill_value=0)
         .astype(float)
     )
-    totals = by_family.sum(axis=1)
-    shares = by_family.div(totals.where(totals != 0), axis=0).fillna(0.0)
+    totals_per_account = by_family.sum(axis=1)
+    shares = by_family.div(totals_per_account.where(totals_per_account != 0), axis=0).fillna(0.0)
     shares.columns = [share_column(f) for f in families]
     return pd.concat([features, shares], axis=1).reset_index()
 

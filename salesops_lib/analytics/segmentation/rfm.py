@@ -242,6 +242,27 @@ def rfm_table(orders: pd.DataFrame, as_of: str | dt.date | pd.Timestamp) -> pd.D
         )
         .reset_index()
     )
+    return rfm_scores(table, day)
+
+
+def rfm_scores(totals: pd.DataFrame, as_of: str | dt.date | pd.Timestamp) -> pd.DataFrame:
+    """:func:`rfm_table` from per-customer totals (the one definition of scores and segments).
+
+    Args:
+        totals: One row per customer: account_id, first_order_date, last_order_date (midnight
+            datetimes), frequency and monetary as :func:`rfm_table` defines them (other columns
+            are ignored), e.g. ``OrderBookTotals.accounts``.
+        as_of: The date the totals describe.
+
+    Returns:
+        As :func:`rfm_table`, sorted by account_id.
+    """
+    day = as_of_timestamp(as_of)
+    table = (
+        totals[["account_id", "first_order_date", "last_order_date", "frequency", "monetary"]]
+        .sort_values("account_id", kind="stable")
+        .reset_index(drop=True)
+    )
     table["recency_days"] = (day - table["last_order_date"]).dt.days.astype("int64")
     table["frequency"] = table["frequency"].astype("int64")
     table["monetary"] = table["monetary"].astype(float)

@@ -18,9 +18,10 @@ import pandas as pd
 from salesops_lib.analytics.segmentation.abc import abc_classes
 from salesops_lib.analytics.segmentation.clusters import ClusterResult, cluster_accounts
 from salesops_lib.analytics.segmentation.clv import ClvOutcome, fit_clv
-from salesops_lib.analytics.segmentation.features import account_features, revenue_windows
+from salesops_lib.analytics.segmentation.features import features_from_totals
 from salesops_lib.analytics.segmentation.migration import MigrationResult, segment_migration
-from salesops_lib.analytics.segmentation.rfm import rfm_table
+from salesops_lib.analytics.segmentation.rfm import rfm_scores, rfm_table
+from salesops_lib.analytics.segmentation.totals import OrderBookTotals, order_book_totals
 
 BOOKING_COLUMNS: tuple[str, ...] = (
     "account_id", "order_id", "order_date", "amount", "discount", "product_id", "product_family",
@@ -112,24 +113,62 @@ def segment_scope(
     Raises:
         ParameterError: The order book is not usable.
     """
-    rfm = rfm_table(bookings, as_of)
-    has_revenue = not bookings.empty and float(bookings["amount"].sum()) > 0
-    found = cluster_accounts(account_features(bookings, as_of), n_clusters)
-    customers = rfm.merge(revenue_windows(bookings, as_of), "left", "account_id").merge(
+    previous = None
+    if compare_to is not None and previous_bookings is not None:
+        previous = rfm_table(previous_bookings, compare_to)
+    return segment_totals(
+        scope, order_book_totals(bookings, as_of), as_of, previous, compare_to, n_clusters
+    )
+
+
+def segment_totals(
+    scope: str,
+    totals: OrderBookTotals,
+    as_of: dt.date,
+    previous_rfm: pd.DataFrame | None = None,
+    compare_to: dt.date | None = None,
+    n_clusters: int = 0,
+) -> ScopeSegmentation:
+    """:func:`segment_scope` from an order book's totals (what the analytics store runs).
+
+    Args:
+        scope: ``all`` or a region id (recorded only).
+        totals: The scope's order-book totals at ``as_of``.
+        as_of: The date the results describe.
+        previous_rfm: The RFM table of the scope at ``compare_to`` (None: no migration).
+        compare_to: The earlier order book's date.
+        n_clusters: Number of clusters; 0 chooses it automatically.
+
+    Returns:
+        The results.
+
+    Raises:
+        ParameterError: The totals are not usable.
+    """
+    rfm = rfm_scores(totals.accounts, as_of)
+    has_revenue = totals.has_lines and float(totals.product_amounts["amount"].sum()) > 0
+    features = features_from_totals(totals.accounts, totals.family_lines, as_of)
+    found = cluster_accounts(features, n_clusters)
+    windows = totals.accounts[["account_id", "last_12m", "prior_12m"]]
+    customers = rfm.merge(windows, "left", "account_id").merge(
         found.assignments[["account_id", "cluster", "cluster_name"]], "left", "account_id"
     )
+    abc_customers = abc_products = None
+    if has_revenue:
+        abc_customers = abc_classes(totals.account_amounts, "account_id")
+        abc_products = abc_classes(totals.product_amounts, "product_id")
     migration = None
-    if compare_to is not None and previous_bookings is not None:
-        migration = migration_since(rfm, previous_bookings, compare_to)
+    if compare_to is not None and previous_rfm is not None:
+        migration = segment_migration(previous_rfm, rfm)
     return _object_text(
         ScopeSegmentation(
             scope=scope,
             as_of=as_of,
             customers=customers,
-            abc_customers=abc_classes(bookings, "account_id") if has_revenue else None,
-            abc_products=abc_classes(bookings, "product_id") if has_revenue else None,
+            abc_customers=abc_customers,
+            abc_products=abc_products,
             clusters=found,
-            clv=fit_clv(bookings, as_of),
+            clv=fit_clv(totals.daily, as_of),
             compare_to=compare_to,
             migration=migration,
         )
