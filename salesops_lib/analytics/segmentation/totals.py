@@ -304,8 +304,12 @@ def warehouse_totals(
     # A stable sort keeps each group's lines in line order, as the pandas groupby adds them.
     by_day = np.lexsort((day_numbers, account_numbers))
     day_accounts, days = account_numbers[by_day], day_numbers[by_day]
-    firsts = np.flatnonzero(
-        np.r_[True, (day_accounts[1:] != day_accounts[:-1]) | (days[1:] != days[:-1])]
+    firsts = (
+        np.flatnonzero(
+            np.r_[True, (day_accounts[1:] != day_accounts[:-1]) | (days[1:] != days[:-1])]
+        )
+        if len(day_accounts)
+        else np.zeros(0, dtype=np.int64)  # no order lines: no customer-days
     )
     daily = pd.DataFrame(
         {
