@@ -39,11 +39,11 @@ run: validate ## Demo data -> contracts -> every report notebook for every regio
 	SALESOPS_KERNEL=salesops $(SALESOPS) forecast-backfill --workers $(WORKERS)
 	SALESOPS_KERNEL=salesops $(SALESOPS) run --all --workers $(WORKERS)
 
-test: setup ## Lint, then run the whole test suite (unit, contract, notebook, end to end)
+test: setup ## Lint, then run the whole test suite (unit, contract, notebook, end to end) on 2 processes
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	bash scripts/install-browser.sh
-	SALESOPS_KERNEL=salesops $(PYTEST)
+	SALESOPS_KERNEL=salesops $(PYTEST) -p xdist -n $(WORKERS) --dist loadfile
 
 test-fast: setup ## Unit and contract tests on tiny data, 2 processes: no kernels, no default-scale demo
 	$(PYTEST) -p xdist -n 2 -m "not e2e and not slow"

@@ -176,6 +176,17 @@ def _staging_dir(job: RunJob) -> Path:
     return Path(tempfile.mkdtemp(prefix=prefix, dir=as_of_dir))
 
 
+def _running(pid: int) -> bool:
+    """Whether process ``pid`` exists and is not a zombie (a killed worker whose parent, the
+    killed runner, can no longer reap it stays a zombie until something else does)."""
+    import psutil
+
+    try:
+        return psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
+    except psutil.NoSuchProcess:
+        return False
+
+
 def clean_stale_staging(as_of_dir: Path) -> list[Path]:
     """Remove staging folders left by runners that no longer exist (killed mid-run).
 
@@ -189,7 +200,6 @@ def clean_stale_staging(as_of_dir: Path) -> list[Path]:
     Returns:
         The paths removed.
     """
-    import psutil
 
     if not as_of_dir.is_dir():
         return []
@@ -198,7 +208,7 @@ def clean_stale_staging(as_of_dir: Path) -> list[Path]:
     for path in as_of_dir.glob(f"**/{STAGING_PREFIX}*"):
         if path.is_dir():
             match = re.match(rf"^{re.escape(STAGING_PREFIX)}(.+)-(\d+)-", path.name)
-            if match and match.group(1) == host and not psutil.pid_exists(int(match.group(2))):
+            if match and match.group(1) == host and not _running(int(match.group(2))):
                 shutil.rmtree(path, ignore_errors=True)
                 removed.append(path)
         elif path.is_file() and time.time() - path.stat().st_mtime > STALE_FILE_AGE_S:

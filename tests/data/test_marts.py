@@ -283,7 +283,13 @@ def test_money_columns_are_decimal_in_sql(wh: Warehouse) -> None:
     )
     found = {(t, c): dtype for t, c, dtype in types.itertuples(index=False) if (t, c) in money}
     assert set(found) == money
-    assert set(found.values()) == {"DECIMAL(18,2)"}, found
+    # deal and order-line amounts keep the source precision (issue 12 item 4); sums and other
+    # money are in cents
+    precise = {("fct_bookings", "amount"), ("fct_opportunities", "amount")}
+    assert {k: v for k, v in found.items() if k in precise} == dict.fromkeys(
+        precise, "DECIMAL(18,6)"
+    )
+    assert {v for k, v in found.items() if k not in precise} == {"DECIMAL(18,2)"}, found
 
 
 def test_region_filter_on_hand_made_fixture(wh: Warehouse, tmp_path: Path) -> None:
