@@ -13,7 +13,7 @@ from salesops_lib.runs.params import (
     notebook_parameters,
     parse_assignments,
 )
-from tests.conftest import Workspace
+from tests.conftest import ROOT, Workspace
 from tests.trivial_notebooks import project_env, salesops_cli, workspace_project, write_notebook
 
 EXTRA = (
@@ -127,3 +127,31 @@ def test_cli_rejects_bad_parameters_before_any_kernel_starts(
     for text in expected:
         assert text in lines[0]
     assert not (project / "reports").exists()  # nothing ran, nothing was written
+
+
+@pytest.mark.parametrize(
+    "notebook", sorted((ROOT / "notebooks").glob("[0-9][0-9]-*.ipynb")), ids=lambda p: p.stem
+)
+def test_papermill_reads_every_report_parameter_without_a_warning(notebook: Path) -> None:
+    """Papermill cannot parse a parameter line whose comment holds ``=`` or a quote; it then
+    warns on every run and loses the line's help text (found in the planning and compensation
+    notebooks)."""
+    import logging
+
+    from papermill.inspection import _infer_parameters
+    from papermill.iorw import load_notebook_node
+
+    warnings: list[str] = []
+
+    class Collect(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            warnings.append(record.getMessage())
+
+    handler = Collect()
+    logging.getLogger("papermill").addHandler(handler)
+    try:
+        inferred = _infer_parameters(load_notebook_node(str(notebook)))
+    finally:
+        logging.getLogger("papermill").removeHandler(handler)
+    assert warnings == []
+    assert {p.name for p in inferred} == set(notebook_parameters(notebook))
