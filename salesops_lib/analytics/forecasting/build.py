@@ -25,6 +25,8 @@ import pandas as pd
 from salesops_lib.analytics.build import BuildContext, BuildStep
 from salesops_lib.analytics.forecasting import pipeline_views, statistical_views
 from salesops_lib.analytics.forecasting.series import (
+    first_incomplete_period,
+    month_to_date_bookings,
     monthly_series_from_bookings,
 )
 from salesops_lib.core.config import ALL_REGIONS
@@ -43,31 +45,41 @@ def history_start(warehouse: Warehouse) -> dt.date | None:
 def series_before_as_of(
     rows: pd.DataFrame, as_of: dt.date, first_order: dt.date | None
 ) -> pd.DataFrame:
-    """Every monthly series from ``fct_bookings_monthly`` rows, or none before the as-of month.
+    """Every monthly series from ``fct_bookings_monthly`` rows, or none with no complete month.
 
     Args:
         rows: ``region_id``, ``product_family``, ``order_month``, ``bookings_amount``.
-        as_of: The as-of date (its month is incomplete).
+        as_of: The as-of date (its month is complete only when as-of is its last day).
         first_order: The first order date (an earlier partial month is dropped).
 
     Returns:
         A long frame ``unique_id``, ``ds``, ``y`` (total, regions, region x family); empty when
-        no row falls in a month before the as-of month. Any other problem with the rows raises
-        as usual (bad data is never shown as "no data").
+        no row falls in a complete month. Any other problem with the rows raises as usual (bad
+        data is never shown as "no data").
     """
-    as_of_month = pd.Timestamp(as_of).to_period("M").start_time
-    if not (pd.to_datetime(rows["order_month"]) < as_of_month).any():
+    first_incomplete = first_incomplete_period(as_of, "M")
+    if not (pd.to_datetime(rows["order_month"]) < first_incomplete).any():
         return pd.DataFrame({"unique_id": [], "ds": pd.to_datetime([]), "y": []})
     return monthly_series_from_bookings(rows, as_of.isoformat(), history_start=first_order)
 
 
+MONTHLY_COLUMNS = ["region_id", "product_family", "order_month", "bookings_amount"]
+
+
 def monthly_series(warehouse: Warehouse) -> pd.DataFrame:
     """Every monthly bookings series of the snapshot (see :func:`series_before_as_of`)."""
-    rows = warehouse.table(
-        "fct_bookings_monthly",
-        columns=["region_id", "product_family", "order_month", "bookings_amount"],
-    )
+    rows = warehouse.table("fct_bookings_monthly", columns=MONTHLY_COLUMNS)
     return series_before_as_of(rows, warehouse.as_of, history_start(warehouse))
+
+
+def month_to_date(warehouse: Warehouse) -> pd.DataFrame:
+    """Bookings of the incomplete as-of month so far, per series (``unique_id``, ``ds``, ``y``).
+
+    Empty when the as-of date is a month's last day (see
+    :func:`~salesops_lib.analytics.forecasting.series.month_to_date_bookings`).
+    """
+    rows = warehouse.table("fct_bookings_monthly", columns=MONTHLY_COLUMNS)
+    return month_to_date_bookings(rows, warehouse.as_of)
 
 
 def region_targets(warehouse: Warehouse) -> pd.DataFrame:
@@ -92,6 +104,7 @@ def compute_forecasts(context: BuildContext) -> dict[str, pd.DataFrame]:
         as_of=warehouse.as_of,
         horizon=statistical_views.DEFAULT_HORIZON,
         mapper=context.executor.map,
+        month_to_date=month_to_date(warehouse),
     )
 
 

@@ -21,8 +21,9 @@ Rules:
 Scoring the recorded forecasts against later actuals lives in
 :mod:`salesops_lib.analytics.forecasting.ledger_scoring`.
 
-Horizon: months after the last complete month before the as-of date, so the as-of month itself
-(incomplete on the as-of day) is horizon 1.
+Horizon: months after the last complete month on the as-of date, so the first incomplete month
+is horizon 1: the as-of month itself, or the next month when the as-of date is a month's last
+day (that month is complete).
 """
 
 from __future__ import annotations
@@ -40,6 +41,7 @@ import numpy as np
 import pandas as pd
 
 from salesops_lib.analytics.forecasting.metrics import naive_scale
+from salesops_lib.analytics.forecasting.series import first_incomplete_period
 from salesops_lib.core.errors import ContractError, ParameterError
 from salesops_lib.core.frames import require_columns
 
@@ -154,7 +156,8 @@ def _validated_forecasts(forecasts: pd.DataFrame, as_of: pd.Timestamp) -> pd.Dat
         raise ParameterError(
             f"{where}: unique_id {series!r} has more than one model with is_chosen; choose one"
         )
-    horizon = _month_index(frame["ds"]) - (as_of.year * 12 + as_of.month) + 1
+    first = first_incomplete_period(as_of, "M")
+    horizon = _month_index(frame["ds"]) - (first.year * 12 + first.month) + 1
     if (horizon < 1).any():
         position = int(np.flatnonzero((horizon < 1).to_numpy())[0])
         raise ParameterError(

@@ -25,6 +25,7 @@ from salesops_lib.analytics.forecasting.ledger import (
     LEDGER_KEY,
     iso_date,
 )
+from salesops_lib.analytics.forecasting.series import first_incomplete_period
 from salesops_lib.core.errors import ParameterError
 from salesops_lib.core.frames import require_columns
 
@@ -62,7 +63,7 @@ def score_forecasts(
     scoring_date = iso_date(as_of, "score_forecasts")
     require_columns(ledger, LEDGER_COLUMNS, "score_forecasts: ledger")
     require_columns(actuals, ["unique_id", "ds", "y"], "score_forecasts: actuals")
-    first_incomplete = scoring_date.to_period("M").start_time
+    first_incomplete = first_incomplete_period(scoring_date, "M")
     complete = actuals.loc[
         (pd.to_datetime(actuals["ds"]) < first_incomplete) & actuals["y"].notna(),
         ["unique_id", "ds", "y"],

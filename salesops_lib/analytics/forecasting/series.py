@@ -6,6 +6,10 @@ statsforecast's column names for "series id, period, value".
 
 Series ids: ``total`` (company), ``<region_id>`` (region) and
 ``<region_id>/<product_family>`` (region x product family).
+
+A period is *complete* when its last day is on or before the as-of date: an as-of date on a
+month's last day (a Sunday for weeks) keeps that month (week). The bookings of the incomplete
+as-of month are the *month-to-date* amounts (:func:`month_to_date_bookings`).
 """
 
 from __future__ import annotations
@@ -25,13 +29,13 @@ def monthly_series_from_bookings(
 ) -> pd.DataFrame:
     """Build total, region and region x family monthly series from ``fct_bookings_monthly`` rows.
 
-    Only complete months strictly before the as-of month are kept; months with no
-    bookings inside a series' span (its first booked month to the month before as-of)
-    are filled with zero.
+    Only complete months (last day on or before as-of) are kept; months with no bookings
+    inside a series' span (its first booked month to the last complete month) are filled
+    with zero.
 
     Args:
         monthly: Rows with ``region_id``, ``product_family``, ``order_month``, ``bookings_amount``.
-        as_of: The as-of date (ISO); its month and later are excluded as incomplete.
+        as_of: The as-of date (ISO); its month is kept only when as-of is its last day.
         history_start: First day with recorded bookings, if known. Months before it are
             dropped, and so is its own month unless it starts on the 1st (a partial month).
 
@@ -45,7 +49,7 @@ def monthly_series_from_bookings(
     )
     return _series(
         monthly.rename(columns={"order_month": "period"}),
-        period_start=pd.Timestamp(as_of).to_period("M").to_timestamp(),
+        period_start=first_incomplete_period(as_of, "M"),
         first_full=_first_full_period(history_start, "M"),
         freq="MS",
         table="fct_bookings_monthly",
@@ -58,13 +62,14 @@ def weekly_series_from_bookings(
 ) -> pd.DataFrame:
     """Build total, region and region x family weekly series (weeks start on Monday).
 
-    Only complete weeks strictly before the as-of week are kept; weeks with no bookings
-    inside a series' span are filled with zero, as in :func:`monthly_series_from_bookings`.
+    Only complete weeks (ending on or before as-of, a Sunday) are kept; weeks with no
+    bookings inside a series' span are filled with zero, as in
+    :func:`monthly_series_from_bookings`.
 
     Args:
         weekly: Rows with ``region_id``, ``product_family``, ``order_week`` (a Monday),
             ``bookings_amount``.
-        as_of: The as-of date (ISO); its week and later are excluded as incomplete.
+        as_of: The as-of date (ISO); its week is kept only when as-of is a Sunday.
         history_start: First day with recorded bookings, if known. Weeks before it are
             dropped, and so is its own week unless it is a Monday (a partial week).
 
@@ -87,12 +92,60 @@ def weekly_series_from_bookings(
         )
     return _series(
         weekly.rename(columns={"order_week": "period"}),
-        period_start=pd.Timestamp(as_of).to_period("W-SUN").start_time,
+        period_start=first_incomplete_period(as_of, "W-SUN"),
         first_full=_first_full_period(history_start, "W-SUN"),
         freq="W-MON",
         table="weekly bookings",
         as_of=as_of,
     )
+
+
+def first_incomplete_period(as_of: str | dt.date, period: str) -> pd.Timestamp:
+    """Start of the first period not complete on ``as_of`` (the one holding the next day).
+
+    Args:
+        as_of: The as-of date (bookings are counted through this day, inclusive).
+        period: ``"M"`` (months) or ``"W-SUN"`` (weeks from Monday to Sunday).
+
+    Returns:
+        The first day of that period: the as-of month's (week's) start, or the next month's
+        (week's) when as-of is its last day.
+    """
+    next_day = pd.Timestamp(as_of) + pd.Timedelta(days=1)
+    return next_day.to_period(period).start_time
+
+
+def month_to_date_bookings(monthly: pd.DataFrame, as_of: str | dt.date) -> pd.DataFrame:
+    """Bookings of the incomplete as-of month so far, per series (total, region, region x family).
+
+    Args:
+        monthly: Rows with ``region_id``, ``product_family``, ``order_month``, ``bookings_amount``
+            (as of ``as_of``: no booking after it).
+        as_of: The as-of date.
+
+    Returns:
+        A new frame ``unique_id``, ``ds`` (the as-of month), ``y`` (booked from its first day to
+        as-of); empty when as-of is a month's last day (that month is complete, hence history).
+    """
+    require_columns(
+        monthly,
+        ["region_id", "product_family", "order_month", "bookings_amount"],
+        "fct_bookings_monthly",
+    )
+    month = pd.Timestamp(as_of).to_period("M").start_time
+    if first_incomplete_period(as_of, "M") != month:
+        return pd.DataFrame({"unique_id": [], "ds": pd.to_datetime([]), "y": []})
+    rows = monthly[pd.to_datetime(monthly["order_month"]).dt.to_period("M").dt.start_time == month]
+    frame = rows.assign(ds=month, y=rows["bookings_amount"].astype(float))
+    levels = [
+        frame.assign(unique_id=TOTAL_SERIES_ID),
+        frame.assign(unique_id=frame["region_id"].astype(str)),
+        frame.assign(
+            unique_id=frame["region_id"].astype(str) + "/" + frame["product_family"].astype(str)
+        ),
+    ]
+    stacked = pd.concat(levels)[["unique_id", "ds", "y"]]
+    return stacked.groupby(["unique_id", "ds"], as_index=False)["y"].sum()
 
 
 def _first_full_period(history_start: dt.date | None, period: str) -> pd.Timestamp | None:

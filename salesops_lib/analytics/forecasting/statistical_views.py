@@ -21,9 +21,15 @@ Tables (every one has a ``scope`` column; :data:`SCHEMAS` lists the columns):
   numbers a report shows (``level`` = ``total`` bottom-up, ``region`` = a region's chosen model
   with points and bounds floored at 0, ``family`` = a region split by family shares).
 * ``an_forecast_history_months``: one row per scope x month: the booked history of the scope's
-  series (complete months before the as-of month).
-* ``an_forecast_quarters``: one row per scope x quarter (this quarter and the next): booked +
-  forecast months, the 80% and 95% ranges, the target and the gap to it.
+  series (complete months: a month is complete when its last day is on or before as-of).
+* ``an_forecast_quarters``: one row per scope x quarter (this quarter and the next): booked to
+  date (complete months plus the as-of month's bookings so far) + the forecast of the rest, the
+  80% and 95% ranges, the target and the gap to it.
+
+**Month to date.** The incomplete as-of month is forecast as a whole month, and its point and
+bounds are never below what it has booked so far (a region's own, the company's sum): the
+quarter is booked-to-date plus a forecast of the rest, never below what is booked, and its
+``booked`` equals the pipeline section's "closed so far".
 """
 
 from __future__ import annotations
@@ -38,7 +44,7 @@ import pandas as pd
 from salesops_lib.analytics.forecasting import coherence
 from salesops_lib.analytics.forecasting.ledger import ledger_scales
 from salesops_lib.analytics.forecasting.metrics import backtest_scores
-from salesops_lib.analytics.forecasting.series import TOTAL_SERIES_ID
+from salesops_lib.analytics.forecasting.series import TOTAL_SERIES_ID, first_incomplete_period
 from salesops_lib.analytics.performance.attainment import period_bounds
 from salesops_lib.core.config import ALL_REGIONS
 
@@ -137,42 +143,89 @@ def scope_series_ids(scope: str, region_ids: Sequence[str], present: set[str]) -
     return [rid for rid in (*region_ids, TOTAL_SERIES_ID) if rid in present]
 
 
+def not_below_month_to_date(forecasts: pd.DataFrame, month_to_date: pd.DataFrame) -> pd.DataFrame:
+    """The forecasts with each series' as-of month never below what it has booked so far.
+
+    Args:
+        forecasts: Rows with ``unique_id``, ``ds``, ``point`` and the four bounds.
+        month_to_date: ``unique_id``, ``ds`` (the as-of month), ``y`` (booked in it so far).
+
+    Returns:
+        A new frame: point and bounds of the matching rows raised to ``y`` where below it.
+    """
+    if month_to_date.empty or forecasts.empty:
+        return forecasts.copy()
+
+    def keyed(frame: pd.DataFrame) -> pd.MultiIndex:
+        days = pd.to_datetime(frame["ds"]).astype("datetime64[ns]")
+        return pd.MultiIndex.from_arrays([frame["unique_id"].astype(str), days])
+
+    so_far = month_to_date["y"].astype(float).groupby(keyed(month_to_date)).sum()
+    floor = pd.Series(so_far.reindex(keyed(forecasts)).to_numpy(), index=forecasts.index)
+    return forecasts.assign(
+        **{c: forecasts[c].where(floor.isna(), forecasts[c].clip(lower=floor))
+           for c in ("point", *BOUNDS)}
+    )  # fmt: skip
+
+
 def quarter_outlook(
     history: pd.DataFrame,
     shown: pd.DataFrame,
     targets: pd.DataFrame,
     as_of: dt.date,
+    month_to_date: float = 0.0,
 ) -> pd.DataFrame:
-    """This quarter and the next: booked months + forecast months, with ranges, against target.
+    """This quarter and the next: booked to date + forecast of the rest, with ranges, vs target.
 
-    A range adds the months' bounds, which assumes the months miss in the same direction (a
-    wider, cautious range than independent months would give).
+    ``booked`` is the complete months plus ``month_to_date`` (the incomplete as-of month's
+    bookings so far); that month's forecast point and bounds count no less than it, so the
+    quarter's forecast and range are never below what is booked. A range adds the months'
+    bounds, which assumes the months miss in the same direction (a wider, cautious range than
+    independent months would give).
 
     Args:
-        history: The shown series' booked months (``ds``, ``y``).
+        history: The shown series' booked (complete) months (``ds``, ``y``).
         shown: Its coherent forecast (``ds``, ``point`` and the four bounds).
         targets: Target rows of the scope's regions (``month``, ``target_amount``).
         as_of: The as-of date.
+        month_to_date: Booked so far in the as-of month when it is incomplete (ignored when
+            the as-of date is the month's last day: the month is then in ``history``).
 
     Returns:
-        One row per quarter: ``quarter_start``, ``quarter`` label, ``booked``, ``forecast``,
+        One row per quarter: ``quarter_start``, ``quarter`` label, ``booked`` (to date),
+        ``forecast``,
         ``low_80``, ``high_80``, ``low_95``, ``high_95`` (missing when the forecast does not
         reach the quarter's end), ``months_booked``, ``months_forecast``, ``months_missing``,
         ``target`` (missing without target rows) and ``gap_to_target``.
     """
+    as_of_month = pd.Timestamp(as_of).to_period("M").start_time
+    open_month = first_incomplete_period(as_of, "M") == as_of_month
     rows = []
     for ahead in (0, 1):
         first, last = period_bounds(pd.Timestamp(as_of) + pd.DateOffset(months=3 * ahead), "qtd")
         months = pd.date_range(first, last, freq="MS")
         booked = history[history["ds"].isin(months)]
         future = shown[shown["ds"].isin(months)]
+        so_far = (
+            float(month_to_date)
+            if open_month and as_of_month in months and not booked["ds"].eq(as_of_month).any()
+            else 0.0
+        )
+        if so_far:
+            future = not_below_month_to_date(
+                future.assign(unique_id="shown"),
+                pd.DataFrame({"unique_id": ["shown"], "ds": [as_of_month], "y": [so_far]}),
+            )
         missing = len(months) - len(booked) - len(future)
         target_rows = targets[pd.to_datetime(targets["month"]).isin(months)]
         target = float(target_rows["target_amount"].sum()) if len(target_rows) else None
-        done = float(booked["y"].sum())
-        point = done + float(future["point"].sum())
+        complete = float(booked["y"].sum())
+        done = complete + so_far
+        point = complete + float(future["point"].sum())
         ranges = {
-            f"{side}_{level}": None if missing else done + float(future[f"{bound}_{level}"].sum())
+            f"{side}_{level}": None
+            if missing
+            else complete + float(future[f"{bound}_{level}"].sum())
             for level in LEVELS
             for side, bound in (("low", "lo"), ("high", "hi"))
         }
@@ -217,17 +270,25 @@ def _scope_tables(
     monthly: pd.DataFrame,
     targets: pd.DataFrame,
     as_of: dt.date,
+    month_to_date: pd.DataFrame,
 ) -> dict[str, pd.DataFrame]:
     """The tables of one scope from the shared fits (rows copied, never refitted)."""
     mine = {key: frame[frame["unique_id"].isin(ids)] for key, frame in fits.items()}
     chosen = coherence.chosen_rows(_not_below_zero(mine["forecasts"]))
+    own = chosen["unique_id"] != TOTAL_SERIES_ID  # the total's own rows only give widths
+    chosen = pd.concat(
+        [not_below_month_to_date(chosen[own], month_to_date), chosen[~own]], ignore_index=True
+    )
     regions = chosen[chosen["unique_id"] != TOTAL_SERIES_ID].assign(
         level="region", region_id=lambda f: f["unique_id"]
     )
     cv, scores = mine["cv"], mine["scores"]
     if scope == ALL_REGIONS:
         shown_id = TOTAL_SERIES_ID
-        shown = coherence.bottom_up_total(regions, chosen[chosen["unique_id"] == shown_id])
+        shown = not_below_month_to_date(
+            coherence.bottom_up_total(regions, chosen[chosen["unique_id"] == shown_id]),
+            month_to_date,
+        )
         picks = cv.merge(mine["chosen"][["unique_id", "model"]], on=["unique_id", "model"])
         total_cv = coherence.bottom_up_total(
             picks[picks["unique_id"] != shown_id],
@@ -250,6 +311,7 @@ def _scope_tables(
         months = [regions, families]
         scope_targets = targets[targets["region_id"] == scope]
     history_rows = monthly[monthly["unique_id"] == shown_id]
+    so_far = month_to_date.loc[month_to_date["unique_id"] == shown_id, "y"].sum()
     tables = {
         "an_forecast_backtest_points": cv,
         "an_forecast_backtest_scores": scores,
@@ -257,7 +319,9 @@ def _scope_tables(
         "an_forecast_model_months": mine["forecasts"],
         "an_forecast_months": pd.concat(months, ignore_index=True),
         "an_forecast_history_months": history_rows,
-        "an_forecast_quarters": quarter_outlook(history_rows, shown, scope_targets, as_of),
+        "an_forecast_quarters": quarter_outlook(
+            history_rows, shown, scope_targets, as_of, month_to_date=float(so_far)
+        ),
     }
     return {name: frame.assign(scope=scope) for name, frame in tables.items()}
 
@@ -270,6 +334,7 @@ def statistical_tables(
     as_of: dt.date,
     horizon: int = DEFAULT_HORIZON,
     mapper: Callable[..., list[Any]] | None = None,
+    month_to_date: pd.DataFrame | None = None,
 ) -> dict[str, pd.DataFrame]:
     """The statistical forecast tables of the given scopes (see the module docstring).
 
@@ -284,6 +349,10 @@ def statistical_tables(
         horizon: Months to forecast (and to backtest from each origin).
         mapper: ``executor.map``-like function running :func:`fit_series` over the series;
             defaults to an in-process loop.
+        month_to_date: Bookings of the incomplete as-of month so far (``unique_id``, ``ds``,
+            ``y``, as from
+            :func:`~salesops_lib.analytics.forecasting.series.month_to_date_bookings`); none
+            when omitted.
 
     Returns:
         Table name -> frame, every table of :data:`SCHEMAS` (empty when nothing to forecast).
@@ -292,12 +361,18 @@ def statistical_tables(
     ids_of = {scope: scope_series_ids(scope, region_ids, present) for scope in scopes}
     needed = sorted({sid for ids in ids_of.values() for sid in ids})
     parts: dict[str, list[pd.DataFrame]] = {name: [] for name in SCHEMAS}
+    so_far = (
+        pd.DataFrame({"unique_id": [], "ds": pd.to_datetime([]), "y": []})
+        if month_to_date is None
+        else month_to_date
+    )
     if needed:
         fits = _fits(monthly, needed, horizon, mapper or (lambda f, items: [f(i) for i in items]))
         for scope, ids in ids_of.items():
             if not ids:
                 continue
-            for name, frame in _scope_tables(scope, ids, fits, monthly, targets, as_of).items():
+            scope_tables = _scope_tables(scope, ids, fits, monthly, targets, as_of, so_far)
+            for name, frame in scope_tables.items():
                 parts[name].append(frame)
     return {
         name: typed(pd.concat(frames, ignore_index=True) if frames else None, name)

@@ -167,8 +167,8 @@ def ledger_accuracy_chart(report: ForecastReport) -> charts.PngFigure | narrativ
 
 METHOD_TEXT: tuple[str, ...] = (
     "Series: monthly bookings (order lines, after discount) per region, per region and product "
-    "family, and for the company; only complete months before the as-of date; months with no "
-    "bookings count as zero.",
+    "family, and for the company; only complete months (a month ending on the as-of date is "
+    "complete); months with no bookings count as zero.",
     "Models (statsforecast): seasonal naive (same month last year), automatic ETS, automatic "
     "ARIMA and automatic Theta with a 12-month season, and their average (Ensemble). Short "
     "series (under two years) use non-seasonal methods and mostly-zero series use methods for "
@@ -178,8 +178,11 @@ METHOD_TEXT: tuple[str, ...] = (
     "Coherence: the company total is the sum of the regions' forecasts (bottom-up); its range "
     "keeps the width of the total's own model. Families split their region by their share of "
     "the last twelve months, so they add up to the region.",
-    "Quarters: booked months plus forecast months; the quarter's range adds the months' "
-    "bounds, which is cautious (it assumes the months miss in the same direction).",
+    "Quarters: booked to date (complete months plus the current month so far, the pipeline "
+    "section's closed so far) plus a forecast of the rest: the current month counts no less "
+    "than it has booked, so a quarter is never expected below what is booked; the quarter's "
+    "range adds the months' bounds, which is cautious (it assumes the months miss in the same "
+    "direction).",
     "Pipeline: a logistic regression on stage, days in stage, age, deal size, past slips, "
     "forecast category and close date, trained on deals open in earlier snapshots and what "
     "became of them; all regions train one model, so regional and company numbers agree.",

@@ -102,7 +102,8 @@ def _quarter_sentence(report: ForecastReport, row: pd.Series) -> str:
         f"{row['quarter']}: {money(row['forecast'])} expected ({level}% range "
         f"{money(row[f'low_{level}'])} to {money(row[f'high_{level}'])}"
     )
-    text += f"; {money(row['booked'])} already booked)" if row["months_booked"] else ")"
+    booked = row["booked"] if not pd.isna(row["booked"]) else 0.0
+    text += f"; {money(booked)} booked so far)" if booked > 0 else ")"
     if not pd.isna(row["target"]) and row["target"] > 0:
         gap = row["forecast"] - row["target"]
         word = "above" if gap >= 0 else "below"
@@ -273,6 +274,7 @@ def headline_numbers(report: ForecastReport) -> dict[str, Any]:
     quarters = report.table("an_forecast_quarters").sort_values("quarter_start")
     empty = {
         "quarter": None,
+        "booked": None,
         "forecast": None,
         "gap_to_target": None,
         "low_80": None,
@@ -287,6 +289,7 @@ def headline_numbers(report: ForecastReport) -> dict[str, Any]:
 
     return headline_base(report.context) | {
         "quarter": this_quarter["quarter"],
+        "quarter_booked": rounded(this_quarter["booked"]),
         "quarter_forecast": rounded(this_quarter["forecast"]),
         "quarter_gap_to_target": rounded(this_quarter["gap_to_target"]),
         "quarter_forecast_low_80": rounded(this_quarter["low_80"]),

@@ -148,6 +148,7 @@ def _fitted_on_the_fly(
         scopes=[context.region],
         as_of=context.as_of,
         horizon=horizon,
+        month_to_date=build.month_to_date(warehouse),
     )
     return {name: frame.drop(columns="scope") for name, frame in tables.items()}
 

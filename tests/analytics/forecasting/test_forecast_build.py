@@ -151,6 +151,31 @@ def test_the_company_quarter_components_are_the_sum_of_the_regions(
     assert company.loc["all", "p10"] < company.loc["all", "expected"] < company.loc["all", "p90"]
 
 
+def test_every_section_states_the_same_booked_so_far(
+    tables: dict[str, pd.DataFrame], tiny_workspace: Workspace
+) -> None:
+    """This quarter's statistical ``booked`` is the pipeline's closed so far and a plain SQL sum
+    of the quarter's bookings to the as-of day; the forecast and its range never fall below it."""
+    with Warehouse.open(None, snapshots_dir=tiny_workspace.snapshots) as warehouse:
+        as_of = warehouse.as_of
+        sums = warehouse.query(
+            "SELECT coalesce(region_id, '?') AS region_id, sum(amount) AS amount FROM fct_bookings "
+            "WHERE order_date BETWEEN date_trunc('quarter', CAST(? AS DATE)) AND ? GROUP BY ALL",
+            [as_of, as_of],
+        )
+    by_sql = dict(zip(sums["region_id"], sums["amount"].astype(float), strict=True))
+    by_sql["all"] = sum(by_sql.values())
+    quarters = tables["an_forecast_quarters"]
+    this_quarter = quarters[quarters["quarter_start"] == quarters["quarter_start"].min()]
+    components = tables["an_pipeline_quarter_components"]
+    closed = components.set_index(["scope", "region_id"])["closed_so_far"]
+    for _, row in this_quarter.iterrows():
+        scope = row["scope"]
+        assert row["booked"] == pytest.approx(by_sql.get(scope, 0.0), abs=0.005), scope
+        assert row["booked"] == pytest.approx(closed.loc[(scope, scope)], abs=0.005), scope
+        assert row["forecast"] >= row["booked"] and row["low_95"] >= row["booked"], scope
+
+
 def _rendered(report: forecast.ForecastReport) -> str:
     """Every display of the notebook as text (HTML, table text, headline values)."""
     parts = []

@@ -118,9 +118,13 @@ def test_horizon_counts_from_the_last_complete_month(tmp_path: Path) -> None:
         ("x", month, "SeasonalNaive", 1.0, NAN, NAN, NAN, NAN, True)
         for month in ["2026-03-01", "2026-04-01", "2026-12-01", "2027-02-01"]
     ]
-    for as_of in ["2026-03-01", "2026-03-31"]:
-        path = record_forecasts(tmp_path / as_of, forecast_frame(rows), as_of, scales(x=1.0))
-        assert sorted(pd.read_parquet(path)["horizon"]) == [1, 2, 10, 12]
+    path = record_forecasts(tmp_path / "mar-01", forecast_frame(rows), "2026-03-01", scales(x=1.0))
+    assert sorted(pd.read_parquet(path)["horizon"]) == [1, 2, 10, 12]
+    # made on Mar 31, March is complete: April is horizon 1
+    path = record_forecasts(
+        tmp_path / "mar-31", forecast_frame(rows[1:]), "2026-03-31", scales(x=1.0)
+    )
+    assert sorted(pd.read_parquet(path)["horizon"]) == [1, 9, 11]
     past = forecast_frame([("x", "2026-02-01", "SeasonalNaive", 1.0, NAN, NAN, NAN, NAN, True)])
     with pytest.raises(ParameterError, match="complete month before as_of 2026-03-01"):
         record_forecasts(tmp_path, past, "2026-03-01", scales(x=1.0))
@@ -399,15 +403,15 @@ def test_ledger_scores_an_earlier_demo_forecast_after_a_later_snapshot(tmp_path:
             )
 
     history = series_at(EARLIEST)
-    assert history["ds"].max() == pd.Timestamp("2026-07-01")
-    # forecast made at the earliest snapshot: the same month one year earlier (Aug..Nov 2026)
+    assert history["ds"].max() == pd.Timestamp("2026-08-01")  # Aug 31: August is complete
+    # forecast made at the earliest snapshot: the same month one year earlier (Sep..Dec 2026)
     rows, scale_rows = [], []
     for series_id, frame in history.groupby("unique_id"):
         by_month = frame.set_index("ds")["y"]
         if len(by_month) <= 12:
             continue
         scale_rows.append((series_id, seasonal_naive_scale(by_month.to_numpy(), 12)))
-        for month in pd.date_range("2026-08-01", "2026-11-01", freq="MS"):
+        for month in pd.date_range("2026-09-01", "2026-12-01", freq="MS"):
             point = float(by_month.get(month - pd.DateOffset(years=1), 0.0))
             rows.append((series_id, month, "SeasonalNaive", point, NAN, NAN, NAN, NAN, True))
     ledger_dir = tmp_path / "ledger"
@@ -419,17 +423,18 @@ def test_ledger_scores_an_earlier_demo_forecast_after_a_later_snapshot(tmp_path:
     )
 
     scored = score_forecasts(load_ledger(ledger_dir), series_at(LATEST), LATEST)
-    assert {m.strftime("%Y-%m") for m in scored["ds"]} == {"2026-08", "2026-09", "2026-10"}
-    assert sorted(set(scored["horizon"])) == [1, 2, 3]
+    assert {m.strftime("%Y-%m") for m in scored["ds"]} == {"2026-09", "2026-10"}
+    horizons = sorted(set(scored["horizon"]))
+    assert horizons == [1, 2]  # Sep and Oct: August is complete on Aug 31
 
     region = cfg.region_ids()[0]
     for series_id, region_filter in (("total", None), (region, region)):
         then = monthly_totals(folders[0], region_filter)
         now = monthly_totals(folders[-1], region_filter)
-        history_then = then[then.index < pd.Timestamp("2026-08-01")]
+        history_then = then[then.index < pd.Timestamp("2026-09-01")]
         expected_scale = seasonal_naive_scale(history_then.to_numpy(), 12)
         got = scored[scored["unique_id"] == series_id].set_index("ds")
-        for month in pd.date_range("2026-08-01", "2026-10-01", freq="MS"):
+        for month in pd.date_range("2026-09-01", "2026-10-01", freq="MS"):
             expected_point = then[month - pd.DateOffset(years=1)]
             assert got.loc[month, "point"] == pytest.approx(expected_point, rel=1e-9)
             assert got.loc[month, "y"] == pytest.approx(now[month], rel=1e-9)
@@ -440,7 +445,7 @@ def test_ledger_scores_an_earlier_demo_forecast_after_a_later_snapshot(tmp_path:
             )
     summary = accuracy_by_horizon(scored)
     overall = summary[(summary["level"] == "overall") & (summary["role"] == "chosen")]
-    assert list(overall["horizon"]) == [1, 2, 3]
+    assert list(overall["horizon"]) == horizons
     assert (overall["n_forecasts"] == len(scale_rows)).all()
 
 
