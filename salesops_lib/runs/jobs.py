@@ -26,6 +26,7 @@ import yaml
 
 from salesops_lib.core.config import ALL_REGIONS, Settings, settings
 from salesops_lib.core.errors import ConfigError, ParameterError
+from salesops_lib.core.yaml_nodes import NodeReader
 from salesops_lib.runs.params import RUNNER_PARAMETERS, coerce_parameter, notebook_parameters
 
 SCHEDULE_ENV = "SALESOPS_SCHEDULE"
@@ -153,30 +154,8 @@ def next_fire_times(job: Job, now: dt.datetime, count: int = 1) -> list[dt.datet
     return times
 
 
-class _Reader:
-    """Reads values out of a YAML node tree, reporting errors with the file and line."""
-
-    def __init__(self, path: Path, text: str) -> None:
-        self.path = path
-        self.loader = yaml.SafeLoader(text)
-
-    def root(self) -> yaml.Node | None:
-        try:
-            return self.loader.get_single_node()
-        except yaml.YAMLError as exc:
-            mark = getattr(exc, "problem_mark", None)
-            line = f"{mark.line + 1}:" if mark is not None else ""
-            problem = getattr(exc, "problem", None) or str(exc)
-            raise ConfigError(f"{self.path}:{line} not valid YAML: {problem}") from None
-
-    def fail(self, node: yaml.Node, reason: str) -> ConfigError:
-        return ConfigError(f"{self.path}:{node.start_mark.line + 1}: {reason}")
-
-    def value(self, node: yaml.Node) -> Any:
-        try:
-            return self.loader.construct_object(node, deep=True)
-        except yaml.YAMLError as exc:
-            raise self.fail(node, f"not a valid value: {exc}") from None
+class _Reader(NodeReader):
+    """The schedule's reader: errors are :class:`ConfigError` naming the file and line."""
 
     def mapping(self, node: yaml.Node, what: str) -> list[tuple[str, yaml.Node, yaml.Node]]:
         if not isinstance(node, yaml.MappingNode):
@@ -333,7 +312,7 @@ def _job(
         cron=_cron(reader, entries["cron"][1], timezone),
         timezone=timezone,
         parameters=parameters,
-        source=f"{reader.path}:{node.start_mark.line + 1}",
+        source=f"{reader.source}:{node.start_mark.line + 1}",
         **timeouts,
     )
 

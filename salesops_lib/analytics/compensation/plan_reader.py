@@ -4,37 +4,18 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal, InvalidOperation
-from typing import Any
 
 import yaml
 
 from salesops_lib.core.errors import CompPlanError
+from salesops_lib.core.yaml_nodes import NodeReader
 
 
-class PlanReader:
-    """Reads values out of a YAML node tree; errors carry the file and line."""
+class PlanReader(NodeReader):
+    """Reads a plans file's values; errors are :class:`CompPlanError` naming the file and line."""
 
     def __init__(self, source: str, text: str) -> None:
-        self.source = source
-        self.loader = yaml.SafeLoader(text)
-
-    def root(self) -> yaml.Node | None:
-        try:
-            return self.loader.get_single_node()
-        except yaml.YAMLError as exc:
-            mark = getattr(exc, "problem_mark", None)
-            line = f"{mark.line + 1}:" if mark is not None else ""
-            problem = getattr(exc, "problem", None) or str(exc)
-            raise CompPlanError(f"{self.source}:{line} not valid YAML: {problem}") from None
-
-    def fail(self, node: yaml.Node, rule: str) -> CompPlanError:
-        return CompPlanError(f"{self.source}:{node.start_mark.line + 1}: {rule}")
-
-    def value(self, node: yaml.Node) -> Any:
-        try:
-            return self.loader.construct_object(node, deep=True)
-        except (yaml.YAMLError, ValueError) as exc:
-            raise self.fail(node, f"not a valid value: {exc}") from None
+        super().__init__(source, text, CompPlanError)
 
     def mapping(
         self, node: yaml.Node, what: str, allowed: tuple[str, ...] | None = None
