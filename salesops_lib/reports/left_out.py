@@ -18,6 +18,7 @@ import pandas as pd
 from salesops_lib.analytics.quality import load_issues
 from salesops_lib.core.config import ALL_REGIONS
 from salesops_lib.reports import narrative
+from salesops_lib.sources.importer.quarantine import QUARANTINE_FILE
 
 if TYPE_CHECKING:
     from salesops_lib.data.warehouse import Warehouse
@@ -146,7 +147,7 @@ def left_out(warehouse: Warehouse, region: str) -> narrative.Html:
     """
     snapshot = warehouse.snapshot
     issues = load_issues(snapshot)
-    imported = "_quarantine.json" in snapshot.manifest.get("files", {})
+    imported = QUARANTINE_FILE in snapshot.manifest.get("files", {})
     amounts = None
     if imported and (issues["rule"] == "missing_amount").any():
         deals = warehouse.table("fct_opportunities", columns=["opportunity_id", "amount"])

@@ -157,6 +157,7 @@ def plan_jobs(
     for nb in notebooks:
         path = Path(nb).resolve()
         extra = _declared_parameters(path, parameters or {})
+        data = _data_checksum(path, checksum, date)  # one per notebook, the same for every region
         for region in dict.fromkeys(regions):
             job = RunJob(
                 notebook=path,
@@ -171,7 +172,6 @@ def plan_jobs(
                 job_name=job_name,
                 parameters=extra,
             )
-            data = _data_checksum(path, checksum, date)
             fingerprint = inputs_fingerprint(path, job.all_parameters, data, code, kernel)
             jobs.append(replace(job, inputs_fingerprint=fingerprint, command=_command(job)))
     return jobs

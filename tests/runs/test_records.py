@@ -137,3 +137,30 @@ def test_failed_run_exits_non_zero_with_a_table_and_is_listed(project: Path) -> 
     assert "uki" in row and "failed" in row
     only_failed = salesops_cli(env, "runs", "--failed")
     assert "02-broken" in only_failed.stdout and "01-trivial" not in only_failed.stdout
+
+
+def test_a_new_submission_changes_only_the_forecast_calls_data_checksum(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A notebook whose metadata reads submissions depends on them: a late call re-runs it."""
+    import json
+    from types import SimpleNamespace
+
+    from salesops_lib.runs import runner
+
+    snapshots = tmp_path / "snapshots"
+    monkeypatch.setattr(runner, "settings", lambda: SimpleNamespace(snapshots_dir=snapshots))
+    reads, plain = tmp_path / "15-call.ipynb", tmp_path / "00-plain.ipynb"
+    reads.write_text(json.dumps({"metadata": {"salesops": {"reads": ["submissions"]}}}))
+    plain.write_text(json.dumps({"metadata": {}}))
+    before = runner._data_checksum(reads, "abc", "2026-11-23")
+    week = tmp_path / "submissions" / "2026-11-23"
+    week.mkdir(parents=True)
+    (week / "calls.csv").write_text("submitted_by,for_id,category,amount\nR1,R1,commit,5\n")
+    after = runner._data_checksum(reads, "abc", "2026-11-23")
+    assert before.startswith("abc+submissions:") and after != before
+    assert runner._data_checksum(plain, "abc", "2026-11-23") == "abc"
+    later_week = tmp_path / "submissions" / "2026-11-30"
+    later_week.mkdir()
+    (later_week / "calls.csv").write_text("submitted_by,for_id,category,amount\nR1,R1,commit,9\n")
+    assert runner._data_checksum(reads, "abc", "2026-11-23") == after  # a later week: no change
