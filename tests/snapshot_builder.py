@@ -58,6 +58,8 @@ DEFAULT_ROWS: dict[str, dict[str, Any]] = {
         "unit_price": 100.0,
         "discount": 0.1,
         "amount": 180.0,
+        "region_id": None,
+        "opportunity_id": None,
     },
     "quotas": {"rep_id": "rep1", "month": D(2024, 1, 1), "quota_amount": 1000.0},
     "region_targets": {"region_id": "r1", "month": D(2024, 1, 1), "target_amount": 5000.0},
@@ -99,16 +101,25 @@ DEFAULT_TABLES: dict[str, list[dict[str, Any]]] = {
 """The tables used when a test does not give one (the history reaches the opportunity's stage)."""
 
 
-def arrow_table(name: str, rows: Sequence[Mapping[str, Any]]) -> pa.Table:
+def arrow_table(
+    name: str,
+    rows: Sequence[Mapping[str, Any]],
+    reps: Sequence[Mapping[str, Any]] | None = None,
+) -> pa.Table:
     """Return rows as an Arrow table with the snapshot schema, filling missing columns.
 
     Args:
         name: Table name from :data:`salesops_lib.data.schema.TABLES`.
         rows: Rows as dicts; missing columns take the table's default value.
+        reps: For ``order_lines``: the reps whose region a line without ``region_id`` books in
+            (default: the reps of :data:`DEFAULT_TABLES` and :data:`TWO_REGION_TABLES`).
 
     Returns:
         The table with exactly the schema's columns and types.
     """
+    if name == "order_lines":
+        known = [*DEFAULT_TABLES["reps"], *TWO_REGION_TABLES["reps"]]
+        rows = _with_line_regions(rows, known if reps is None else reps)
     schema = TABLES[name].schema
     filled = [{**DEFAULT_ROWS[name], **dict(row)} for row in rows]
     columns = {col: [row[col] for row in filled] for col in schema.names}
@@ -139,8 +150,29 @@ def build_snapshot(
     folder = snapshots_dir or tmp_path / "snapshots"
     with SnapshotWriter(folder, as_of, source="tests.snapshot_builder", created_at="test") as w:
         for name in TABLES:
-            w.write_table(name, arrow_table(name, given.get(name, DEFAULT_TABLES[name])))
+            rows = given.get(name, DEFAULT_TABLES[name])
+            w.write_table(name, arrow_table(name, rows, given.get("reps", DEFAULT_TABLES["reps"])))
     return open_snapshot(folder, as_of)
+
+
+def _with_line_regions(
+    lines: Sequence[Mapping[str, Any]], reps: Sequence[Mapping[str, Any]]
+) -> list[dict[str, Any]]:
+    """Give each order line without a ``region_id`` its rep's region (a line books in the rep's)."""
+    rep_region = {
+        row.get("rep_id", DEFAULT_ROWS["reps"]["rep_id"]): row.get(
+            "region_id", DEFAULT_ROWS["reps"]["region_id"]
+        )
+        for row in reps
+    }
+    filled = []
+    for line in lines:
+        row = dict(line)
+        if row.get("region_id") is None:
+            rep = row.get("rep_id", DEFAULT_ROWS["order_lines"]["rep_id"])
+            row["region_id"] = rep_region.get(rep, DEFAULT_ROWS["reps"]["region_id"])
+        filled.append(row)
+    return filled
 
 
 def _ol(

@@ -1,4 +1,4 @@
-"""The snapshot tables: names, columns and parquet types (schema version 1).
+"""The snapshot tables: names, columns and parquet types (schema version 2).
 
 One snapshot holds one parquet file per table below. Every producer (the demo generator, and
 later the importers) writes exactly these columns in this order; the loader and the staging SQL
@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import pyarrow as pa
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 STAGES: tuple[str, ...] = (
     "Prospecting",
@@ -114,7 +114,9 @@ TABLES: dict[str, Table] = {
         ),
         Table(
             "order_lines",
-            "one row per line of a booked order",
+            "one row per line of a booked order; region_id is the region the line was booked in "
+            "(a customer may buy in several regions), opportunity_id the won deal it books "
+            "(null for run-rate business)",
             ("order_id", "line_number"),
             _schema(
                 ("order_id", S, False),
@@ -127,6 +129,8 @@ TABLES: dict[str, Table] = {
                 ("unit_price", F, False),
                 ("discount", F, False),
                 ("amount", F, False),
+                ("region_id", S, False),
+                ("opportunity_id", S, True),
             ),
         ),
         Table(

@@ -156,8 +156,8 @@ def test_relationships_catch_unknown_rep(tmp_path: Path) -> None:
     result = _find(failures, "stg_erp__order_lines", "relationships", "stg_crm__reps.rep_id")
     assert (result.column, result.failing_rows) == ("rep_id", 1)
     assert result.sample["order_id"].tolist() == ["ord4"]
-    # the mart shows the consequence: a booking with no region
-    assert _find(failures, "fct_bookings", "not_null", "is not null").column == "region_id"
+    # the mart shows the consequence: a booking whose rep is not in dim_reps
+    assert _find(failures, "fct_bookings", "relationships", "dim_reps.rep_id").failing_rows == 1
 
 
 def test_accepted_values_catch_unknown_stage_and_size_band(tmp_path: Path) -> None:
@@ -183,7 +183,8 @@ def test_accepted_values_catch_unknown_stage_and_size_band(tmp_path: Path) -> No
         ("order_lines", 1, {"discount": 1.5, "amount": -50.0}, "stg_erp__order_lines", "discount"),
         ("order_lines", 2, {"quantity": 0, "amount": 0.0}, "stg_erp__order_lines", "quantity_pos"),
         ("order_lines", 3, {"order_date": D(2024, 3, 21)}, "stg_erp__order_lines", "ordered_by"),
-        ("order_lines", 3, {"rep_id": "r3"}, "stg_erp__order_lines", "rep_region_is_account"),
+        ("order_lines", 3, {"opportunity_id": "o1"}, "stg_erp__order_lines", "opportunity_is_won"),
+        ("order_lines", 3, {"opportunity_id": "o3"}, "stg_erp__order_lines", "opportunity_is_won"),
         ("products", 1, {"list_price": 0.0}, "stg_erp__products", "list_price_positive"),
         ("quotas", 2, {"quota_amount": -1.0}, "stg_plan__quotas", "quota_not_negative"),
         ("quotas", 2, {"month": D(2024, 2, 2)}, "stg_plan__quotas", "month_is_first_day"),

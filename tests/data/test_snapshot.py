@@ -36,7 +36,7 @@ def test_manifest_records_rows_and_checksums(tmp_path: Path) -> None:
     path = _write(tmp_path, "2026-01-05")
     manifest = json.loads((path / MANIFEST).read_text())
     assert manifest["as_of"] == "2026-01-05"
-    assert manifest["schema_version"] == 1
+    assert manifest["schema_version"] == 2
     assert manifest["files"]["regions.parquet"]["rows"] == 2
     assert manifest["files"]["order_lines.parquet"]["rows"] == 0
     for filename, entry in manifest["files"].items():

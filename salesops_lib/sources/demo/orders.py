@@ -230,6 +230,10 @@ def sample_month(
             "unit_price": pa.array(unit_price),
             "discount": pa.array(discount),
             "amount": pa.array(amount),
+            "region_id": pa.array(shape.region_ids).take(
+                pa.array(shape.account_region[line_account])
+            ),
+            "opportunity_id": pa.nulls(len(line_order), pa.string()),
         },
         schema=TABLES["order_lines"].schema,
     )

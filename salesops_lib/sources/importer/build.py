@@ -67,7 +67,8 @@ def to_arrow(name: str, frame: pd.DataFrame) -> pa.Table:
         elif pa.types.is_integer(field.type):
             arrays.append(pa.array(column.astype("int64").to_numpy(), type=field.type))
         else:
-            arrays.append(pa.array(column.astype(object).to_numpy(), type=field.type))
+            text = column.astype(object)
+            arrays.append(pa.array(text.where(text.notna(), None).to_numpy(), type=field.type))
     return pa.Table.from_arrays(arrays, schema=spec.schema)
 
 

@@ -401,6 +401,7 @@ def build_crm(
         ignore_index=True,
     )
     won = opportunities[opportunities["stage"] == "Closed Won"]
+    rep_region = dict(zip(reps["rep_id"], reps["region_id"], strict=True))
     order_lines = pd.DataFrame(
         {
             "order_id": won["opportunity_id"],
@@ -413,6 +414,8 @@ def build_crm(
             "unit_price": won["amount"],
             "discount": 0.0,
             "amount": won["amount"],
+            "region_id": won["owner_rep_id"].map(rep_region),
+            "opportunity_id": won["opportunity_id"],
         }
     )
     product_table = pd.DataFrame(

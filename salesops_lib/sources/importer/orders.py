@@ -173,6 +173,8 @@ def build_order_lines(
             "unit_price": unit,
             "discount": np.clip(discount, 0.0, 1.0),
             "amount": amount,
+            "region_id": kept["region_id"],
+            "opportunity_id": pd.Series(None, index=kept.index, dtype=object),
         }
     )
 

@@ -1,5 +1,5 @@
--- One row per order line, with its rep's region and manager and its product's family. A booking
--- belongs to the region of the rep who sold it. Account attributes are deliberately not joined
+-- One row per order line, with its rep's manager and its product's family. A booking belongs to
+-- the region it was booked in (the line's own region: one customer may buy in several regions). Account attributes are deliberately not joined
 -- here: this is the widest, hottest path (tens of millions of rows), every join costs on every
 -- query, and DuckDB does not drop unused LEFT JOINs; join dim_accounts where a query needs them.
 with order_lines as (
@@ -21,7 +21,7 @@ joined as (
         order_lines.order_date,
         cast(date_trunc('month', order_lines.order_date) as date) as order_month,
         cast(date_trunc('week', order_lines.order_date) as date) as order_week,
-        reps.region_id,
+        order_lines.region_id,
         order_lines.rep_id,
         reps.manager_id,
         order_lines.account_id,
@@ -30,7 +30,8 @@ joined as (
         order_lines.quantity,
         order_lines.unit_price,
         order_lines.discount,
-        order_lines.amount
+        order_lines.amount,
+        order_lines.opportunity_id
     from order_lines
     left join reps on order_lines.rep_id = reps.rep_id
     left join products on order_lines.product_id = products.product_id

@@ -1,4 +1,5 @@
--- One row per order line (a booking), with its week, month, region, rep, manager and family.
+-- One row per order line (a booking), with its week, month, region (where it was booked), rep,
+-- manager, family and the won opportunity it books (null for run-rate business).
 with order_lines as (
     select * from int_order_lines_joined
 ),
@@ -19,7 +20,8 @@ final as (
         quantity,
         unit_price,
         discount,
-        amount
+        amount,
+        opportunity_id
     from order_lines
 )
 

@@ -14,7 +14,9 @@ cleaned as (
         cast(quantity as integer) as quantity,
         cast(unit_price as decimal(18, 2)) as unit_price,
         cast(discount as double) as discount,
-        cast(amount as decimal(18, 6)) as amount
+        cast(amount as decimal(18, 6)) as amount,
+        nullif(trim(region_id), '') as region_id,
+        nullif(trim(opportunity_id), '') as opportunity_id
     from source
 )
 
