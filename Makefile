@@ -11,7 +11,9 @@ SCALE  ?= default
 WORKERS ?= 2
 # pytest loads only the plugins the suite names (pyproject.toml addopts; nbval is started
 # explicitly by tests/test_notebooks.py): auto-loading every installed plugin costs seconds.
-PYTEST := PYTEST_DISABLE_PLUGIN_AUTOLOAD=1 $(BIN)/pytest
+# Bytecode is cached even where PYTHONDONTWRITEBYTECODE is set: without it every pytest process
+# rewrites the asserts of every test module and recompiles the package (about 3 s each).
+PYTEST := PYTEST_DISABLE_PLUGIN_AUTOLOAD=1 PYTHONDONTWRITEBYTECODE= $(BIN)/pytest
 
 .DEFAULT_GOAL := help
 .PHONY: help setup demo validate run test test-fast lint format lab bench clean

@@ -1,5 +1,5 @@
 -- title: Win rate of deals by times their close date was pushed
--- description: Closed deals that reached Negotiation, by how often their close date was pushed: how many, how much they were worth, and how many were won. Deals pushed again and again win less.
+-- description: Closed deals that reached the last open stage (Negotiation in the default stage model), by how often their close date was pushed: how many, how much they were worth, and how many were won. Deals pushed again and again win less.
 -- parameters: region
 -- chart: bar
 -- x: pushes
@@ -20,7 +20,9 @@ where is_closed
   and ($region = 'all' or region_id = $region)
   and exists (
       select 1 from fct_stage_changes as s
-      where s.opportunity_id = o.opportunity_id and s.stage = 'Negotiation'
+      where s.opportunity_id = o.opportunity_id
+        and s.stage = (select r.stage from ref_stages as r where not r.is_closed
+                       order by r.stage_order desc limit 1)
   )
 group by pushes
 order by pushes

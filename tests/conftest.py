@@ -39,6 +39,13 @@ import yaml
 if TYPE_CHECKING:
     from salesops_lib.data.store import Store
 
+# nbformat imports jsonschema, which imports the optional rfc3987_syntax: it compiles about 35
+# Earley parsers for the "iri" formats at import, about 1 s of every test process. Nothing the
+# suite runs in this process checks formats (nbformat, papermill, nbclient and nbconvert validate
+# without a format checker), so jsonschema is told the optional library is absent (it then skips
+# those two formats). Kernels and `salesops` subprocesses are unaffected.
+sys.modules.setdefault("rfc3987_syntax", None)  # type: ignore[arg-type]
+
 
 def _project_root(start: Path) -> Path:
     """The nearest folder above ``start`` that holds ``pyproject.toml`` (the checkout)."""
@@ -62,6 +69,14 @@ KERNEL_TESTS: dict[str, frozenset[str] | None] = {
     "test_dask_executor.py": ALL_TESTS,  # the runner with trivial notebooks on a Dask cluster
     "test_end_to_end.py": ALL_TESTS,  # `salesops run` of every report notebook
     "test_import_maven_e2e.py": ALL_TESTS,  # `salesops run --all` on the imported Maven data
+    "test_import_quotas_e2e.py": frozenset(
+        {"test_performance_headline_attainment_equals_sql"}  # `salesops run -n 10-performance`
+    ),
+    "test_import_regional_e2e.py": ALL_TESTS,  # import + `salesops run` of a region-per-line book
+    "test_corpus_cdnow_e2e.py": ALL_TESTS,  # import, validate, `salesops run --all` (CDNOW)
+    "test_corpus_template_e2e.py": frozenset(
+        {"test_template_order_book_imports_validates_and_every_report_matches_the_source"}
+    ),  # import, validate, `salesops run --all` (the order-lines template)
     "test_partial_data.py": ALL_TESTS,  # papermill, every report notebook, emptied tables
     "test_compensation_run.py": ALL_TESTS,  # `salesops run -n 40-compensation`, statements
     "test_import_cdnow.py": frozenset({"test_segmentation_report_runs_on_the_cdnow_order_book"}),
@@ -119,9 +134,23 @@ SLOW_TESTS: dict[str, frozenset[str] | None] = {
     "test_build_store.py": frozenset(
         {"test_dask_build_without_an_address_runs_on_a_local_cluster"}
     ),
-    "test_cli.py": frozenset({"test_import_command_writes_a_valid_maven_snapshot"}),
+    "test_cli.py": frozenset(
+        {
+            "test_import_command_writes_a_valid_maven_snapshot",
+            "test_console_script_validates_and_exits_non_zero_naming_the_broken_file",
+        }
+    ),  # real `salesops` processes (the other CLI tests run the app in the test process)
+    "test_import_parsing.py": frozenset({"test_module_entry_point"}),  # `python -m` processes
     "test_import_cdnow.py": frozenset({"test_segmentation_report_runs_on_the_cdnow_order_book"}),
     "test_cockpit_browser.py": ALL_TESTS,  # headless Chromium at two widths
+    "test_import_regional_e2e.py": ALL_TESTS,  # import + 6 report runs + a store build
+    "test_corpus_cdnow_e2e.py": ALL_TESTS,  # 16 report runs + a store build (about 40 s)
+    "test_corpus_template_e2e.py": frozenset(
+        {"test_template_order_book_imports_validates_and_every_report_matches_the_source"}
+    ),  # 32 report runs + a store build (about 50 s)
+    "test_import_quotas_e2e.py": frozenset(
+        {"test_performance_headline_attainment_equals_sql"}  # 2 report runs + a store build
+    ),
 }
 """Tests that need a default-scale demo or take more than a few seconds: marked ``slow``."""
 
@@ -172,6 +201,7 @@ LONGEST_FILES: dict[str, int] = {
             "test_runner_faults.py",
             "test_runner.py",
             "test_import_maven_e2e.py",
+            "test_import_regional_e2e.py",  # import + 6 report runs, about 90 s
             "test_performance_demo.py",
             "test_forecast_call.py",
             "test_compensation_report.py",

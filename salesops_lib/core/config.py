@@ -1,4 +1,4 @@
-"""Workbench configuration (``config/workbench.yml``): regions, paths and engine settings.
+"""Workbench configuration (``config/workbench.yml``): regions, paths, engine settings, stages.
 
 The file is validated with pydantic when loaded; a broken file is rejected with its path and the
 reason. ``SALESOPS_CONFIG`` points at another file (tests use it); ``SALESOPS_HOME`` sets the
@@ -16,6 +16,8 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from salesops_lib.core.errors import ConfigError
+from salesops_lib.core.stages import DEFAULT_STAGE_MODEL, StageModel, read_stage_model
+from salesops_lib.core.yaml_nodes import NodeReader
 
 REGION_ID_PATTERN = re.compile(r"^[a-z0-9][a-z0-9-]{0,39}$")
 ALL_REGIONS = "all"
@@ -75,11 +77,13 @@ class DemoSettings(BaseModel):
 class Settings(BaseModel):
     """The whole workbench configuration."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, arbitrary_types_allowed=True)
     regions: list[Region]
     paths: Paths = Paths()
     duckdb: DuckDBSettings = DuckDBSettings()
     demo: DemoSettings = DemoSettings()
+    stages: StageModel = DEFAULT_STAGE_MODEL
+    """The CRM's stage model (``stages:``; see :mod:`salesops_lib.core.stages`)."""
     root: Path = Path(".")
 
     def region_ids(self) -> list[str]:
@@ -180,9 +184,14 @@ def load_settings(path: Path | None = None) -> Settings:
     if not path.is_file():
         raise ConfigError(f"{path}: configuration file not found")
     try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        text = path.read_text(encoding="utf-8")
+        raw = yaml.safe_load(text) or {}
     except yaml.YAMLError as exc:
         raise ConfigError(f"{path}: not valid YAML: {exc}") from None
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{path}: expected a mapping of settings at the top level")
+    if "stages" in raw:
+        raw = {**raw, "stages": _stage_model(path, text)}
     root = project_root()
     try:
         settings = Settings(**raw, root=root)
@@ -198,6 +207,16 @@ def load_settings(path: Path | None = None) -> Settings:
     return settings
 
 
+def _stage_model(path: Path, text: str) -> StageModel:
+    """Read the ``stages:`` block of a configuration file (errors are ``FILE:LINE: rule``)."""
+    reader = NodeReader(path, text)
+    root = reader.root()
+    if not isinstance(root, yaml.MappingNode):
+        raise ConfigError(f"{path}: expected a mapping of settings at the top level")
+    key, node = next((key, value) for key, value in root.value if key.value == "stages")
+    return read_stage_model(reader, key, node)
+
+
 @lru_cache(maxsize=4)
 def _cached(path: str) -> Settings:
     return load_settings(Path(path))
@@ -206,3 +225,18 @@ def _cached(path: str) -> Settings:
 def settings() -> Settings:
     """Return the configuration in use, loaded once per process and file."""
     return _cached(str(config_path()))
+
+
+def configured_stage_model() -> StageModel:
+    """The stage model of the workspace configuration in use (``settings().stages``)."""
+    return settings().stages
+
+
+def stage_model_or_configured(model: StageModel | None) -> StageModel:
+    """``model``, or the workspace's configured model when it is ``None``.
+
+    Analytics functions take an optional ``stages`` argument: callers holding a warehouse pass
+    its ``stage_model`` (the snapshot's); without one the configured model is used, which the
+    warehouse guarantees is the same for every snapshot it opens.
+    """
+    return model if model is not None else configured_stage_model()

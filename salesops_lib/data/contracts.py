@@ -10,7 +10,7 @@ Each layer's contracts live beside its models in ``salesops_lib/sql/<layer>/_con
           - unique: [order_id, line_number]          # one check over the combined key
           - not_null: [order_id, order_date]         # one check per column
           - relationships: {column: rep_id, to: stg_crm__reps, field: rep_id}
-          - accepted_values: {column: stage, values: STAGES}   # a schema constant, or a list
+          - accepted_values: {column: stage, values: STAGES}   # a named list, or a list
           - expression: {name: quantity_positive, rule: "quantity > 0", where: "..."}
 
 Every test compiles to one SQL query that returns the failing rows. Model and column names are
@@ -38,13 +38,27 @@ from salesops_lib.data.warehouse import SQL_DIR, Warehouse
 CONTRACT_FILE = "_contracts.yml"
 SAMPLE_ROWS = 5
 NAMED_VALUES: dict[str, tuple[str, ...]] = {
-    "STAGES": schema.STAGES,
-    "OPEN_STAGES": schema.OPEN_STAGES,
     "FORECAST_CATEGORIES": schema.FORECAST_CATEGORIES,
     "SIZE_BANDS": schema.ACCEPTED_SIZE_BANDS,
     "REP_ROLES": schema.REP_ROLES,
 }
-"""Value lists a contract may name in ``accepted_values`` (from :mod:`salesops_lib.data.schema`)."""
+"""Fixed value lists a contract may name in ``accepted_values`` (from
+:mod:`salesops_lib.data.schema`); the stage lists come from the warehouse's stage model
+(:func:`named_values`)."""
+
+
+def named_values(wh: Warehouse) -> dict[str, tuple[str, ...]]:
+    """Every value list a contract may name: the fixed ones and the snapshot's stages.
+
+    Args:
+        wh: The warehouse; its ``stage_model`` gives ``STAGES`` (every stage, funnel order)
+            and ``OPEN_STAGES``.
+
+    Returns:
+        List name -> accepted values.
+    """
+    model = wh.stage_model
+    return {"STAGES": model.names, "OPEN_STAGES": model.open_stages, **NAMED_VALUES}
 
 
 @dataclass(frozen=True)
@@ -216,11 +230,12 @@ def _accepted_values(t: _Target, args: dict[str, Any]) -> list[Check]:
     col = t.column(args["column"])
     values = args["values"]
     if isinstance(values, str):
-        if values not in NAMED_VALUES:
+        named = named_values(t.wh)
+        if values not in named:
             raise ContractError(
-                f"{t.where}: unknown value list {values!r}; known: {', '.join(NAMED_VALUES)}"
+                f"{t.where}: unknown value list {values!r}; known: {', '.join(named)}"
             )
-        label, values = values, NAMED_VALUES[values]
+        label, values = f"{values} ({', '.join(named[values])})", named[values]
     else:
         label = ", ".join(map(str, values))
     sql = (

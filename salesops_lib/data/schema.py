@@ -14,21 +14,19 @@ from dataclasses import dataclass
 
 import pyarrow as pa
 
+from salesops_lib.core.stages import DEFAULT_STAGE_MODEL
+from salesops_lib.core.stages import FORECAST_CATEGORIES as ALL_FORECAST_CATEGORIES
+
 SCHEMA_VERSION = 2
 
-STAGES: tuple[str, ...] = (
-    "Prospecting",
-    "Qualification",
-    "Proposal",
-    "Negotiation",
-    "Closed Won",
-    "Closed Lost",
-)
-"""Opportunity stages in funnel order; the last two are closed."""
+STAGES: tuple[str, ...] = DEFAULT_STAGE_MODEL.names
+"""The DEFAULT stage model's stages in funnel order (the demo's). A workspace may configure its
+CRM's own stages (:mod:`salesops_lib.core.stages`): code that reads a snapshot uses the
+warehouse's ``stage_model`` / ``ref_stages``, never these names."""
 
-OPEN_STAGES: tuple[str, ...] = STAGES[:4]
-FORECAST_CATEGORIES: tuple[str, ...] = ("Pipeline", "Best Case", "Commit", "Closed", "Omitted")
-"""Closed Won deals are 'Closed', Closed Lost ones 'Omitted'; open deals use the first three."""
+OPEN_STAGES: tuple[str, ...] = DEFAULT_STAGE_MODEL.open_stages
+FORECAST_CATEGORIES: tuple[str, ...] = ALL_FORECAST_CATEGORIES
+"""Won deals are 'Closed', lost ones 'Omitted'; open deals use the first three."""
 
 SIZE_BANDS: tuple[str, ...] = ("SMB", "Mid-Market", "Enterprise")
 UNKNOWN_SIZE_BAND = "Unknown"

@@ -3,9 +3,9 @@
 Every ``.sql`` file under ``salesops_lib/sql/<layer>/`` is one ``SELECT`` and becomes a view named
 after the file. The raw parquet files reach SQL as relation views ``raw_<table>`` built through the
 Python API (no path is ever formatted into SQL); the as-of date reaches SQL through the one-row
-table ``snapshot_meta(as_of DATE, snapshot_id VARCHAR)``; the stage catalogue from
-:mod:`salesops_lib.data.schema` through ``ref_stages``. After set-up the connection may read only
-the
+table ``snapshot_meta(as_of DATE, snapshot_id VARCHAR)``; the stage catalogue through
+``ref_stages``, built from the stage model the snapshot records, which must be the workspace's
+(:mod:`salesops_lib.data.stage_model`). After set-up the connection may read only the
 snapshot's parquet files (``allowed_paths``) and a private spill folder, and the configuration is
 locked, so SQL cannot read other files; :meth:`Warehouse.query` runs only read-only statements
 (``allowed_paths`` also permits writing to those paths, so COPY, ATTACH, CREATE, DROP and SET are
@@ -30,8 +30,10 @@ import pyarrow as pa
 
 from salesops_lib.core.config import ALL_REGIONS, settings
 from salesops_lib.core.errors import ParameterError, WorkbenchError
-from salesops_lib.data.schema import FORECAST_CATEGORIES, OPEN_STAGES, STAGES, TABLES
+from salesops_lib.core.stages import StageModel
+from salesops_lib.data.schema import TABLES
 from salesops_lib.data.snapshot import Snapshot, open_snapshot
+from salesops_lib.data.stage_model import check_stage_model, snapshot_stage_model, stage_rows
 from salesops_lib.data.store import Store, find_store
 
 SQL_DIR = Path(__file__).resolve().parent / "sql"
@@ -87,18 +89,6 @@ def dependency_order(sql_by_model: dict[str, str]) -> list[str]:
     return ordered
 
 
-def _stage_rows() -> list[tuple[str, int, bool, bool, list[str]]]:
-    """One row per stage: name, funnel order, closed?, won?, forecast categories it allows."""
-    open_categories = [c for c in FORECAST_CATEGORIES if c not in ("Closed", "Omitted")]
-    rows = []
-    for order, stage in enumerate(STAGES, start=1):
-        is_closed = stage not in OPEN_STAGES
-        is_won = stage == "Closed Won"
-        allowed = open_categories if not is_closed else (["Closed"] if is_won else ["Omitted"])
-        rows.append((stage, order, is_closed, is_won, allowed))
-    return rows
-
-
 class Warehouse:
     """Read-only in-process DuckDB over one verified snapshot, with views staging -> marts.
 
@@ -110,6 +100,11 @@ class Warehouse:
     Attributes:
         snapshot: The snapshot the views read.
         as_of: The snapshot's as-of date.
+        stage_model: The snapshot's stage model (``ref_stages``); equal in stages to the
+            workspace's configured model (checked on opening).
+
+    Raises:
+        StageModelMismatch: If the snapshot's stages are not the configured ones.
     """
 
     def __init__(
@@ -122,6 +117,8 @@ class Warehouse:
     ) -> None:
         self.snapshot = snapshot
         self.as_of: dt.date = snapshot.as_of
+        self.stage_model: StageModel = snapshot_stage_model(snapshot)
+        check_stage_model(snapshot, self.stage_model, settings().stages)
         if store is not None and store.manifest.get("snapshot_checksum") != snapshot.checksum:
             raise WorkbenchError(f"analytics store {store.folder} is not of this snapshot")
         self.store: Store | None = store
@@ -188,9 +185,12 @@ class Warehouse:
         )
         con.execute(
             "CREATE TABLE ref_stages (stage VARCHAR, stage_order INTEGER, is_closed BOOLEAN, "
-            "is_won BOOLEAN, forecast_categories VARCHAR[])"
+            "is_won BOOLEAN, is_lost BOOLEAN, forecast_categories VARCHAR[], "
+            "default_forecast_category VARCHAR, default_probability DOUBLE)"
         )
-        con.executemany("INSERT INTO ref_stages VALUES (?, ?, ?, ?, ?)", _stage_rows())
+        con.executemany(
+            "INSERT INTO ref_stages VALUES (?, ?, ?, ?, ?, ?, ?, ?)", stage_rows(self.stage_model)
+        )
         models: list[str] = []
         for layer in LAYERS:
             sql_by_model = {n: p.read_text(encoding="utf-8") for n, p in model_files(layer).items()}

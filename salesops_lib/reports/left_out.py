@@ -51,6 +51,16 @@ class LeftOut:
     unattributed_rows: int
 
 
+def _count(n: int, noun: str) -> str:
+    """``1 source row`` / ``2 source rows``: a count with its noun in the right number."""
+    return f"{n:,} {noun}{'' if n == 1 else 's'}"
+
+
+def _names(n: int) -> str:
+    """The verb after a count of rows: ``names no region`` / ``name no region``."""
+    return "names no region" if n == 1 else "name no region"
+
+
 def _rows(issues: pd.DataFrame) -> int:
     """Distinct source rows; an issue without a line (row 0: a rep's imputed hire date) counts
     once per record it names."""
@@ -105,18 +115,15 @@ def left_out_sentence(left: LeftOut, imported: bool) -> str:
             "no row was quarantined, imputed or corrected."
         )
     if not (left.quarantined_rows or left.imputed_rows or left.corrected_rows):
-        extra = (
-            f" ({left.unattributed_rows:,} quarantined rows name no region)"
-            if left.unattributed_rows
-            else ""
-        )
+        unnamed = left.unattributed_rows
+        extra = f" ({_count(unnamed, 'quarantined row')} {_names(unnamed)})" if unnamed else ""
         return f"Nothing left out: the import kept every row of this region as it was{extra}."
     parts = []
     if left.quarantined_rows:
         rules = ", ".join(f"{rule} {n:,}" for rule, n in left.quarantined_rules[:3])
         more = ", ..." if len(left.quarantined_rules) > 3 else ""
         parts.append(
-            f"{left.quarantined_rows:,} source rows quarantined "
+            f"{_count(left.quarantined_rows, 'source row')} quarantined "
             f"({narrative.format_money(left.quarantined_amount)}; {rules}{more})"
         )
     else:
@@ -127,11 +134,13 @@ def left_out_sentence(left: LeftOut, imported: bool) -> str:
             if left.imputed_amount
             else ""
         )
-        parts.append(f"{left.imputed_rows:,} rows kept with a blank filled by rule{money}")
+        parts.append(f"{_count(left.imputed_rows, 'row')} kept with a blank filled by rule{money}")
     if left.corrected_rows:
-        parts.append(f"{left.corrected_rows:,} rows kept with a value corrected")
+        parts.append(f"{_count(left.corrected_rows, 'row')} kept with a value corrected")
     if left.unattributed_rows:
-        parts.append(f"{left.unattributed_rows:,} quarantined rows name no region")
+        parts.append(
+            f"{_count(left.unattributed_rows, 'quarantined row')} {_names(left.unattributed_rows)}"
+        )
     return "Left out or changed by the import: " + "; ".join(parts) + "."
 
 

@@ -104,7 +104,8 @@ def summary(data: QualityData) -> narrative.Html:
     row = _company(data)
     counts = {c: int(row[c]) for c in CHECKS if c not in NOT_SCORED and row[c] > 0}
     score = narrative.format_pct(_score(row))
-    quarantined = f"{int(row['quarantined_rows']):,} source rows were quarantined at import"
+    rows = int(row["quarantined_rows"])
+    quarantined = f"{rows:,} source {'row was' if rows == 1 else 'rows were'} quarantined at import"
     if "opportunities" in data.context.empty_tables:
         # An order book has no deals: a deal score over its quarantined rows alone reads 0%.
         text = (

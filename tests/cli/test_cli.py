@@ -1,4 +1,8 @@
-"""The command line on good and bad input: clear one- or two-line errors and exit codes."""
+"""The command line on good and bad input: clear one- or two-line errors and exit codes.
+
+Commands run in the test process (:func:`tests.cli.in_process.run_cli`); the tests marked slow
+start the real ``salesops`` console script and ``python -m salesops_lib.cli``.
+"""
 
 from __future__ import annotations
 
@@ -14,13 +18,26 @@ import pytest
 
 from salesops_lib.data.schema import TABLES
 from salesops_lib.data.snapshot import SnapshotWriter, list_snapshots, open_snapshot
+from tests.cli.in_process import CliResult, run_cli
 from tests.conftest import ROOT, Workspace, make_workspace
 
+CONSOLE_SCRIPT = Path(sys.executable).parent / "salesops"
+"""The installed ``salesops`` command (``[project.scripts]``) beside the test interpreter."""
 
-def salesops(workspace: Workspace, *args: str) -> subprocess.CompletedProcess[str]:
-    """Run the CLI in a subprocess against ``workspace``."""
+
+def salesops(workspace: Workspace, *args: str) -> CliResult:
+    """Run the CLI in this process against ``workspace``."""
+    return run_cli(workspace.env(), *args)
+
+
+def salesops_process(
+    workspace: Workspace,
+    *args: str,
+    command: tuple[str, ...] = (sys.executable, "-m", "salesops_lib.cli"),
+) -> subprocess.CompletedProcess[str]:
+    """Run the CLI in a subprocess against ``workspace`` (``python -m salesops_lib.cli``)."""
     return subprocess.run(
-        [sys.executable, "-m", "salesops_lib.cli", *args],
+        [*command, *args],
         env=os.environ | workspace.env(),
         capture_output=True,
         text=True,
@@ -28,7 +45,7 @@ def salesops(workspace: Workspace, *args: str) -> subprocess.CompletedProcess[st
     )
 
 
-def error_lines(result: subprocess.CompletedProcess[str]) -> list[str]:
+def error_lines(result: CliResult | subprocess.CompletedProcess[str]) -> list[str]:
     return [line for line in result.stderr.splitlines() if line.strip()]
 
 
@@ -138,11 +155,30 @@ def test_import_command_writes_a_valid_maven_snapshot(tmp_path: Path) -> None:
     """`salesops import` on the Maven CRM export: a validated snapshot, quarantine counted."""
     source = ROOT / "data" / "samples" / "maven_crm"
     workspace = make_workspace(tmp_path / "ws")
-    result = salesops(
+    maven = (ROOT / "config" / "workbench.maven_crm.yml").read_text(encoding="utf-8")
+    stages = maven[maven.index("\nstages:") :]  # the CRM's own stages: the mapping targets them
+    workspace.config.write_text(workspace.config.read_text(encoding="utf-8") + stages)
+    result = salesops_process(
         workspace, "import", str(ROOT / "config" / "mappings" / "maven_crm.yml"), str(source)
     )
     assert result.returncode == 0, result.stderr + result.stdout
     assert "1,425" in result.stdout or "1425" in result.stdout
     assert "quarantined source rows: 0" in result.stdout  # deals without an account are kept
     assert len(list_snapshots(workspace.snapshots)) == 1
-    assert salesops(workspace, "validate").returncode == 0
+    assert salesops_process(workspace, "validate").returncode == 0
+
+
+def test_console_script_validates_and_exits_non_zero_naming_the_broken_file(
+    tiny_workspace: Workspace, copied: Workspace
+) -> None:
+    """The installed ``salesops`` script: a clean run, then one error line on stderr and exit 2."""
+    command = (str(CONSOLE_SCRIPT),)
+    good = salesops_process(tiny_workspace, "validate", command=command)
+    assert good.returncode == 0, good.stderr + good.stdout
+    assert " 0 failed" in good.stdout
+    (_latest(copied) / "accounts.parquet").write_bytes(b"")
+    broken = salesops_process(copied, "validate", command=command)
+    assert broken.returncode == 2, broken.stderr + broken.stdout
+    lines = error_lines(broken)
+    assert len(lines) <= 2
+    assert "accounts.parquet" in lines[0]

@@ -8,10 +8,7 @@ from __future__ import annotations
 
 import csv
 import io
-import os
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import pandas as pd
@@ -27,6 +24,7 @@ from salesops_lib.core.errors import ParameterError
 from salesops_lib.data.console import Console, QueryFailed, QueryRefused, check_read_only
 from salesops_lib.data.snapshot import list_snapshots, open_snapshot
 from salesops_lib.data.store import write_store
+from tests.cli.in_process import CliResult, run_cli
 from tests.conftest import Workspace, make_workspace
 
 REGION = "dach"
@@ -36,15 +34,9 @@ BY_REGION = (
 )
 
 
-def salesops(workspace: Workspace, *args: str) -> subprocess.CompletedProcess[str]:
-    """Run the CLI in a subprocess against ``workspace``."""
-    return subprocess.run(
-        [sys.executable, "-m", "salesops_lib.cli", *args],
-        env=os.environ | workspace.env(),
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+def salesops(workspace: Workspace, *args: str) -> CliResult:
+    """Run the CLI against ``workspace`` (in this process: the same app and arguments)."""
+    return run_cli(workspace.env(), *args)
 
 
 def latest(workspace: Workspace) -> Path:
@@ -262,7 +254,7 @@ def with_store(
 ) -> Workspace:
     """A private copy of the latest tiny snapshot with a hand-made two-scope analytics store.
 
-    The code version is pinned (for this process and the CLI it starts), so the store is found
+    The code version is pinned (for this process and the CLI it runs), so the store is found
     even while the package's source changes under the test.
     """
     monkeypatch.setenv("SALESOPS_CODE_VERSION", "adhoc-test-store")

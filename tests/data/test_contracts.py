@@ -21,6 +21,7 @@ from salesops_lib.data.contracts import (
     compile_checks,
     format_results,
     load_contracts,
+    named_values,
     run_contracts,
 )
 from salesops_lib.data.warehouse import Warehouse
@@ -87,8 +88,12 @@ def test_every_staging_view_and_mart_has_a_contract(clean: Warehouse) -> None:
             assert "unique" in kinds, contract.model
 
 
-def test_contract_value_lists_are_the_schema_constants() -> None:
-    assert NAMED_VALUES["STAGES"] == schema.STAGES
+def test_contract_value_lists_are_the_schema_constants_and_the_stage_model(
+    clean: Warehouse,
+) -> None:
+    named_lists = named_values(clean)
+    assert named_lists["STAGES"] == schema.STAGES  # a snapshot without _stages.json: default
+    assert named_lists["OPEN_STAGES"] == schema.OPEN_STAGES
     assert NAMED_VALUES["FORECAST_CATEGORIES"] == schema.FORECAST_CATEGORIES
     named = [
         t["accepted_values"]["values"]
@@ -97,7 +102,7 @@ def test_contract_value_lists_are_the_schema_constants() -> None:
         for t in c.tests
         if "accepted_values" in t
     ]
-    assert named and all(isinstance(v, str) and v in NAMED_VALUES for v in named)
+    assert named and all(isinstance(v, str) and v in named_lists for v in named)
 
 
 def test_accepted_values_are_bound_not_formatted(clean: Warehouse) -> None:

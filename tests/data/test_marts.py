@@ -283,9 +283,16 @@ def test_money_columns_are_decimal_in_sql(wh: Warehouse) -> None:
     )
     found = {(t, c): dtype for t, c, dtype in types.itertuples(index=False) if (t, c) in money}
     assert set(found) == money
-    # deal and order-line amounts keep the source precision (issue 12 item 4); sums and other
-    # money are in cents
-    precise = {("fct_bookings", "amount"), ("fct_opportunities", "amount")}
+    # deal and order-line amounts and every sum of bookings keep the source precision (issue
+    # 12 items 1 and 4: a region's total equals the source's sum); plan money is in cents
+    precise = {
+        ("fct_bookings", "amount"),
+        ("fct_opportunities", "amount"),
+        ("fct_bookings_monthly", "bookings_amount"),
+        ("fct_quota_attainment", "bookings_amount"),
+        ("fct_region_targets", "bookings_amount"),
+        ("dim_accounts", "lifetime_bookings"),
+    }
     assert {k: v for k, v in found.items() if k in precise} == dict.fromkeys(
         precise, "DECIMAL(18,6)"
     )

@@ -46,8 +46,8 @@ def test_the_company_counts_every_row() -> None:
 def test_the_sentence_names_rows_money_and_rules() -> None:
     left = summarize_left_out(_issues(), "west", None)
     sentence = left_out_sentence(left, imported=True)
-    assert sentence.startswith("Left out or changed by the import: 1 source rows quarantined ($40")
-    assert "unknown_stage 1" in sentence and "1 quarantined rows name no region" in sentence
+    assert sentence.startswith("Left out or changed by the import: 1 source row quarantined ($40")
+    assert "unknown_stage 1" in sentence and "1 quarantined row names no region" in sentence
 
 
 def test_a_clean_region_and_a_demo_snapshot_say_nothing_was_left_out() -> None:

@@ -109,6 +109,29 @@ def test_growth_is_none_without_prior_bookings() -> None:
     assert bk.compare_bookings_12m(only_recent, AS_OF).growth is None
 
 
+def test_growth_is_none_when_the_data_start_inside_the_prior_window() -> None:
+    # prior window Nov 2024 - Oct 2025; data starting Dec 2024 leave out a month of it
+    late = bk.compare_bookings_12m(_bookings(), AS_OF, data_start=dt.date(2024, 12, 5))
+    assert (late.last_12m, late.prior_12m) == (300.0, 240.0)
+    assert late.growth is None and late.data_start == pd.Timestamp("2024-12-01")
+    # data from the window's first month (or earlier) are a full base
+    full = bk.compare_bookings_12m(_bookings(), AS_OF, data_start=dt.date(2024, 11, 1))
+    assert full.growth == pytest.approx(0.25) and full.data_start is None
+    sentence = overview_summary.bookings_sentence("R", late)
+    assert sentence.endswith(
+        "; the data start in Dec 2024: no full prior 12 months to compare with."
+    )
+
+
+def test_bookings_table_shows_no_prior_year_before_the_data_start() -> None:
+    monthly = bk.monthly_bookings(_bookings(), AS_OF)
+    table = bk.bookings_by_month_table(monthly, data_start=dt.date(2024, 12, 1)).set_index("month")
+    assert math.isnan(table.loc["2025-11-01", "prior_year_amount"])  # Nov 2024: not in the data
+    assert math.isnan(table.loc["2025-11-01", "yoy_growth"])
+    assert table.loc["2026-10-01", "prior_year_amount"] == 200.0  # Oct 2025: in the data
+    assert table.loc["2026-03-01", "prior_year_amount"] == 0.0  # in the data, nothing booked
+
+
 def test_monthly_bookings_fills_every_region_and_month() -> None:
     monthly = bk.monthly_bookings(_bookings(), AS_OF)
     assert len(monthly) == 48  # 24 months x 2 regions

@@ -209,6 +209,9 @@ def _raw(workspace: Workspace, as_of: str) -> duckdb.DuckDBPyConnection:
 def expected_headlines(workspace: Workspace, as_of: str, region: str) -> dict[str, float]:
     """Quarter quota, quarter-to-date bookings and open pipeline straight from the raw parquet.
 
+    Bookings are the order lines booked in the region (the line's region_id), any rep; the
+    quota is that of the region's reps.
+
     The quota is the plan's quota for every month of the as-of quarter (the demo plans ahead,
     so December counts on 2026-11-23); bookings run from the quarter's first day to as-of.
     """
@@ -228,11 +231,9 @@ def expected_headlines(workspace: Workspace, as_of: str, region: str) -> dict[st
         "WHERE q.month >= ? AND q.month <= ? AND (? OR r.region_id = ?)",
         [first, last_month, everywhere, region],
     ).fetchone()[0]
-    booked = con.execute(
+    booked = con.execute(  # a region's bookings: the lines booked in it, whoever sold them
         "SELECT coalesce(sum(l.amount), 0) FROM order_lines l "
-        "JOIN quotas q ON l.rep_id = q.rep_id AND date_trunc('month', l.order_date) = q.month "
-        "JOIN reps r ON l.rep_id = r.rep_id "
-        "WHERE l.order_date >= ? AND l.order_date <= ? AND (? OR r.region_id = ?)",
+        "WHERE l.order_date >= ? AND l.order_date <= ? AND (? OR l.region_id = ?)",
         [first, day, everywhere, region],
     ).fetchone()[0]
     return {"open_pipeline": open_amount, "quota_period": quota, "bookings_period": booked}

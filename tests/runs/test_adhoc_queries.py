@@ -5,10 +5,7 @@ Known answers come from the snapshot's parquet files read with pandas (not throu
 
 from __future__ import annotations
 
-import os
 import re
-import subprocess
-import sys
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -25,6 +22,7 @@ from salesops_lib.runs.queries import (
     parse_query,
     render_queries,
 )
+from tests.cli.in_process import run_cli
 from tests.conftest import ROOT, Workspace
 
 QUERIES = ROOT / "queries"
@@ -223,12 +221,8 @@ def test_queries_command_renders_one_region(tiny_workspace: Workspace, tmp_path:
     config["paths"]["reports"] = str(tmp_path / "reports")  # not the shared workspace's reports
     config_file = tmp_path / "workbench.yml"
     config_file.write_text(yaml.safe_dump(config))
-    result = subprocess.run(
-        [sys.executable, "-m", "salesops_lib.cli", "queries", "--region", "dach"],
-        env=os.environ | tiny_workspace.env() | {"SALESOPS_CONFIG": str(config_file)},
-        capture_output=True,
-        text=True,
-        timeout=300,
+    result = run_cli(
+        tiny_workspace.env() | {"SALESOPS_CONFIG": str(config_file)}, "queries", "--region", "dach"
     )
     assert result.returncode == 0, result.stderr
     pages = [Path(line) for line in result.stdout.splitlines()]

@@ -9,8 +9,9 @@ import pytest
 from salesops_lib.core.config import Region, Settings, load_settings
 from salesops_lib.core.errors import ConfigError
 from salesops_lib.runs.jobs import get_job, load_jobs
+from tests.cli.in_process import run_cli
 from tests.conftest import ROOT, Workspace
-from tests.trivial_notebooks import project_env, salesops_cli, workspace_project, write_notebook
+from tests.trivial_notebooks import project_env, workspace_project, write_notebook
 
 GOOD = """\
 jobs:
@@ -127,7 +128,7 @@ def test_cli_rejects_a_broken_schedule_before_anything_runs(
 ) -> None:
     broken = "jobs:\n  default:\n    notebooks: [01-trivial]\n    regions: [mars]\n    cron: x\n"
     project = workspace_project(tmp_path / "p", tiny_workspace, broken, {"01-trivial": "nobody"})
-    result = salesops_cli(project_env(project), "run")
+    result = run_cli(project_env(project), "run", cwd=project)
     assert result.returncode == 2
     lines = [line for line in result.stderr.splitlines() if line.strip()]
     assert lines == [

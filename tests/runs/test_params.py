@@ -13,8 +13,9 @@ from salesops_lib.runs.params import (
     notebook_parameters,
     parse_assignments,
 )
+from tests.cli.in_process import run_cli
 from tests.conftest import ROOT, Workspace
-from tests.trivial_notebooks import project_env, salesops_cli, workspace_project, write_notebook
+from tests.trivial_notebooks import project_env, workspace_project, write_notebook
 
 EXTRA = (
     "top_n: int = 10  # rows to show\n"
@@ -120,7 +121,7 @@ def test_cli_rejects_bad_parameters_before_any_kernel_starts(
 ) -> None:
     project = workspace_project(tmp_path / "project", tiny_workspace, CLI_SCHEDULE, {})
     write_notebook(project / "notebooks" / "05-params.ipynb", extra_parameters=EXTRA)
-    result = salesops_cli(project_env(project), "run", *args)
+    result = run_cli(project_env(project), "run", *args, cwd=project)
     assert result.returncode == 2, result.stdout + result.stderr
     lines = [line for line in result.stderr.splitlines() if line.strip()]
     assert len(lines) == 1, lines

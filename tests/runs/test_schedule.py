@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
-import os
-import subprocess
-import sys
 
 import pytest
 
 from salesops_lib.runs.jobs import Job, crontab_for_apscheduler, next_fire_times
 from salesops_lib.runs.scheduler import next_fire_table
+from tests.cli.in_process import run_cli
 from tests.conftest import Workspace
 
 THURSDAY_NOON = dt.datetime(2026, 11, 26, 12, 0, tzinfo=dt.UTC)
@@ -77,14 +75,9 @@ def test_next_fire_table_lists_every_job() -> None:
 def test_schedule_next_command_prints_the_default_jobs_fire_times(
     tiny_workspace: Workspace,
 ) -> None:
-    result = subprocess.run(
-        [sys.executable, "-m", "salesops_lib.cli", "schedule", "--next", "--now",
-         "2026-11-26T12:00", "--count", "2"],
-        env=os.environ | tiny_workspace.env(),
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )  # fmt: skip
+    result = run_cli(
+        tiny_workspace.env(), "schedule", "--next", "--now", "2026-11-26T12:00", "--count", "2"
+    )
     assert result.returncode == 0, result.stderr
     lines = [" ".join(line.split()) for line in result.stdout.splitlines()]  # names are padded
     assert "default 0 6 * * mon (UTC) 2026-11-30T06:00:00+00:00, 2026-12-07T06:00:00+00:00" in lines

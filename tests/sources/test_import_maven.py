@@ -22,6 +22,17 @@ from tests.conftest import ROOT, SAMPLES
 
 MAVEN = SAMPLES / "maven_crm"
 MAPPING = ROOT / "config" / "mappings" / "maven_crm.yml"
+MAVEN_CONFIG = ROOT / "config" / "workbench.maven_crm.yml"
+MAVEN_STAGES = ["Prospecting", "Engaging", "Won", "Lost"]
+"""The CRM's own stages, in funnel order (its deal_stage values, SOURCES.md)."""
+
+
+@pytest.fixture(scope="module", autouse=True)
+def maven_workspace() -> Iterator[None]:
+    """Every test here runs in the Maven workspace, whose configuration declares its stages."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("SALESOPS_CONFIG", str(MAVEN_CONFIG))
+        yield
 
 
 def _raw(name: str) -> list[dict[str, str]]:
@@ -160,3 +171,63 @@ def test_reimport_gives_the_same_bytes(imported: Path, tmp_path: Path) -> None:
     assert names == sorted(p.name for p in again.snapshot_dir.iterdir())
     for name in names:
         assert (imported / name).read_bytes() == (again.snapshot_dir / name).read_bytes(), name
+
+
+def test_the_warehouse_shows_the_crm_own_stages(imported: Path) -> None:
+    raw = _raw("sales_pipeline.csv")
+    assert sorted({d["deal_stage"] for d in raw}) == sorted(MAVEN_STAGES)
+    teams = {t["sales_agent"]: t["regional_office"].lower() for t in _raw("sales_teams.csv")}
+    expected: dict[tuple[str, str], int] = {}
+    for deal in raw:
+        key = (teams[deal["sales_agent"]], deal["deal_stage"])
+        expected[key] = expected.get(key, 0) + 1
+    snapshot = open_snapshot(imported.parent, "2017-12-31")
+    with Warehouse(snapshot) as wh:
+        stages = wh.query("select * from ref_stages order by stage_order")
+        counted = wh.query(
+            "select region_id, stage, count(*) as n from fct_opportunities group by all"
+        )
+        history = wh.query("select distinct stage from fct_stage_changes order by stage")
+    assert list(stages["stage"]) == MAVEN_STAGES
+    assert list(stages["is_closed"]) == [False, False, True, True]
+    assert list(stages["is_won"]) == [False, False, True, False]
+    assert list(stages["is_lost"]) == [False, False, False, True]
+    got = {(r, s): int(n) for r, s, n in counted.itertuples(index=False)}
+    assert got == expected
+    assert set(history["stage"]) == set(MAVEN_STAGES)  # closed deals enter Engaging first
+    recorded = json.loads((imported / "_stages.json").read_text(encoding="utf-8"))
+    assert [(s["name"], s["outcome"]) for s in recorded["stages"]] == [
+        ("Prospecting", "open"), ("Engaging", "open"), ("Won", "won"), ("Lost", "lost")
+    ]  # fmt: skip
+
+
+def test_the_maven_snapshot_is_refused_by_a_workspace_with_other_stages(
+    imported: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from salesops_lib.data.stage_model import StageModelMismatch
+
+    monkeypatch.setenv("SALESOPS_CONFIG", str(ROOT / "config" / "workbench.yml"))
+    snapshot = open_snapshot(imported.parent, "2017-12-31")
+    with pytest.raises(StageModelMismatch) as caught:
+        Warehouse(snapshot)
+    message = str(caught.value)
+    assert "2017-12-31" in message
+    assert "Prospecting, Engaging, Won (won), Lost (lost)" in message
+    assert "Closed Won (won)" in message and "SALESOPS_CONFIG" in message
+
+
+def test_importing_maven_under_the_default_stages_names_the_mapping_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from salesops_lib.core.errors import ConfigError
+
+    monkeypatch.setenv("SALESOPS_CONFIG", str(ROOT / "config" / "workbench.yml"))
+    lines = MAPPING.read_text(encoding="utf-8").splitlines()
+    engaging = 1 + next(i for i, line in enumerate(lines) if "{source: Engaging" in line)
+    with pytest.raises(ConfigError) as caught:
+        import_snapshot(MAPPING, [MAVEN], None, tmp_path / "snaps", force=False)
+    message = str(caught.value)
+    assert f"{MAPPING}, line {engaging}" in message
+    assert "'Engaging' is not a stage of the workspace's stage model" in message
+    assert "allowed: Prospecting, Qualification, Proposal, Negotiation, Closed Won" in message
+    assert not (tmp_path / "snaps").exists() or not any((tmp_path / "snaps").iterdir())

@@ -6,8 +6,10 @@ config/workbench.maven_crm.yml, read here independently of the runner.
 
 from __future__ import annotations
 
+import html as html_text
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -26,6 +28,7 @@ def _config(folder: Path) -> Path:
     config = yaml.safe_load((ROOT / "config" / "workbench.yml").read_text(encoding="utf-8"))
     maven = yaml.safe_load((ROOT / "config" / "workbench.maven_crm.yml").read_text("utf-8"))
     config["regions"] = maven["regions"]
+    config["stages"] = maven["stages"]  # the CRM's own stages
     config["paths"] = {"snapshots": str(folder / "snapshots"), "reports": str(folder / "reports")}
     path = folder / "workbench.yml"
     path.write_text(yaml.safe_dump(config, sort_keys=False), encoding="utf-8")
@@ -64,6 +67,47 @@ def test_maven_import_then_run_all_publishes_every_report(tmp_path: Path) -> Non
     expected_open = _open_pipeline_by_office()
     assert {r: overview[r]["open_pipeline"] for r in expected_open} == expected_open
     assert overview["all"]["open_pipeline"] == round(sum(expected_open.values()), 2)
+    _reports_show_the_crm_stages(records)
+
+
+def _reports_show_the_crm_stages(records: list[dict[str, object]]) -> None:
+    """The overview and performance reports name Maven's stages (never the default model's)
+    and count the CRM's open deals per office (908 / 433 / 748, counted from the CSV)."""
+    open_deals = _open_deals_by_office()
+    assert open_deals == {"central": 908, "east": 433, "west": 748}
+    html = {
+        (str(r["region"]), str(r["notebook"])): _visible_text(Path(r["outputs"]["html"]))  # type: ignore[index]
+        for r in records
+        if r["notebook"] in ("00-overview", "10-performance")
+    }
+    for region, count in [*open_deals.items(), ("all", sum(open_deals.values()))]:
+        overview = html[(region, "00-overview")]
+        assert f"across {count:,} opportunities" in overview, region
+        for stage in ("Prospecting", "Engaging"):  # every open stage of the model is listed
+            assert stage in overview, (region, stage)
+        for text in (overview, html[(region, "10-performance")]):
+            for default_only in ("Qualification", "Proposal", "Negotiation"):  # default stages
+                assert default_only not in text, (region, default_only)
+        assert "Engaging" in html[(region, "10-performance")], region
+
+
+def _visible_text(path: Path) -> str:
+    """A report page's text: tags, scripts and styles removed, entities decoded, spaces joined."""
+    page = path.read_text(encoding="utf-8")
+    page = re.sub(r"<(script|style)\b.*?</\1>", " ", page, flags=re.S | re.I)
+    return " ".join(html_text.unescape(re.sub(r"<[^>]+>", " ", page)).split())
+
+
+def _open_deals_by_office() -> dict[str, int]:
+    """Open deals per office, from the CSV files alone."""
+    sql = f"""
+        select lower(t.regional_office) as region, count(*) as deals
+        from read_csv_auto('{MAVEN / "sales_pipeline.csv"}') d
+        join read_csv_auto('{MAVEN / "sales_teams.csv"}') t using (sales_agent)
+        where d.deal_stage in ('Prospecting', 'Engaging')
+        group by all
+    """
+    return {region: int(deals) for region, deals in duckdb.sql(sql).fetchall()}
 
 
 def _open_pipeline_by_office() -> dict[str, float]:

@@ -9,9 +9,9 @@ For the calendar quarter containing the as-of date, per region:
 * **run-rate** = business that is not in the pipeline yet, from the same window one year
   earlier: bookings in (as_of - 1 year, quarter end - 1 year] minus the amounts of deals won in
   that window that were already open then (created on or before as_of - 1 year), scaled by the
-  trailing-12-month year-over-year bookings growth and floored at 0. In the demo, won deals
-  and order lines are separate records of the same business, so the subtraction keeps the
-  pipeline's share from being counted twice.
+  trailing-12-month year-over-year bookings growth and floored at 0. Won deals are also
+  bookings (order lines linked by ``opportunity_id``), so the subtraction keeps them from being
+  counted twice.
 * **expected** = closed so far + pipeline expected + run-rate.
 * **commit** = closed so far + open Commit deals with a close date in the quarter;
   **best case** = commit + open Best Case deals with a close date in the quarter.

@@ -159,7 +159,8 @@ def run_rate(
     """Business not yet in the pipeline for the rest of the quarter, per region.
 
     With c' = as_of - 1 year and e' = quarter end - 1 year: base = bookings in (c', e'] minus
-    the amounts of deals Closed Won with a close date in (c', e'] and created on or before c';
+    the amounts of deals won (``is_won``) with a close date in (c', e'] and created on or
+    before c';
     growth = bookings in (as_of - 1 year, as_of] / bookings in (as_of - 2 years, as_of - 1
     year] (1 when the earlier year has no bookings); run_rate = max(0, base x growth).
 

@@ -6,8 +6,12 @@
 * :func:`out_of_fold` and :func:`reliability_table`: out-of-fold probabilities (GroupKFold by
   deal) and the reliability curve (one row per probability bin).
 * Slips: :func:`slip_partial_dependence` (one row per push count), :func:`odds_ratio_per_push`,
-  :func:`empirical_slips` (win rate by pushes among closed deals that reached Negotiation) and
-  :func:`empirical_ratio_per_push`.
+  :func:`empirical_slips` (win rate by pushes among closed deals that reached the last open
+  stage, Negotiation in the default model) and :func:`empirical_ratio_per_push`.
+
+Stages are the stage model's (``stages``: the warehouse's ``stage_model``; by default the
+workspace's configured one): the one-hot stage categories are its open stages, the slip stage
+is its last open stage.
 """
 
 from __future__ import annotations
@@ -22,22 +26,28 @@ from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
 from salesops_lib.analytics.forecasting.win_examples import CATEGORICAL_FEATURES
+from salesops_lib.core.config import stage_model_or_configured
 from salesops_lib.core.errors import ParameterError
 from salesops_lib.core.frames import require_columns
-from salesops_lib.data.schema import FORECAST_CATEGORIES, OPEN_STAGES
+from salesops_lib.core.stages import FORECAST_CATEGORIES, StageModel
 
 N_SPLITS = 5
 RELIABILITY_BINS = 10
 PUSH_LEVELS = (0, 1, 2, 3)
 """Push counts of the slip tables; 3 stands for 3 or more."""
-SLIP_STAGE = "Negotiation"
 
 
-def stage_rates(examples: pd.DataFrame) -> pd.DataFrame:
+def slip_stage(stages: StageModel | None = None) -> str:
+    """The stage whose closed deals the slip tables follow: the model's last open stage."""
+    return stage_model_or_configured(stages).last_open_stage
+
+
+def stage_rates(examples: pd.DataFrame, stages: StageModel | None = None) -> pd.DataFrame:
     """Empirical win-within-window rate per stage (the stage-only baseline).
 
     Args:
         examples: Training examples (stage, won).
+        stages: The stage model (for the funnel order); default the workspace's.
 
     Returns:
         A new frame: stage, examples, won, win_rate; stages in funnel order.
@@ -45,7 +55,7 @@ def stage_rates(examples: pd.DataFrame) -> pd.DataFrame:
     require_columns(examples, ["stage", "won"], "stage_rates(examples)")
     grouped = examples.groupby("stage")["won"].agg(examples="size", won="sum").reset_index()
     grouped["win_rate"] = grouped["won"] / grouped["examples"]
-    order = {s: i for i, s in enumerate(OPEN_STAGES)}
+    order = {s: i for i, s in enumerate(stage_model_or_configured(stages).open_stages)}
     grouped["_order"] = grouped["stage"].map(order).fillna(len(order))
     return grouped.sort_values(["_order", "stage"]).drop(columns="_order").reset_index(drop=True)
 
@@ -56,20 +66,23 @@ def stage_only_probability(rates: pd.DataFrame, stages: pd.Series, overall: floa
     return stages.map(lookup).fillna(overall).astype(float).to_numpy()
 
 
-def make_model(features: tuple[str, ...]) -> Pipeline:
+def make_model(features: tuple[str, ...], stages: StageModel | None = None) -> Pipeline:
     """A fresh logistic-regression pipeline over the given features (one-hot + scaling).
 
     Args:
         features: Feature columns; those in :data:`CATEGORICAL_FEATURES` are one-hot encoded.
+        stages: The stage model (its open stages are the stage categories); default the
+            workspace's.
 
     Returns:
         An unfitted scikit-learn Pipeline.
     """
+    open_stages = list(stage_model_or_configured(stages).open_stages)
     categorical = [f for f in features if f in CATEGORICAL_FEATURES]
     numeric = [f for f in features if f not in CATEGORICAL_FEATURES]
     encoder = OneHotEncoder(
         categories=[
-            list(OPEN_STAGES) if f == "stage" else list(FORECAST_CATEGORIES) for f in categorical
+            open_stages if f == "stage" else list(FORECAST_CATEGORIES) for f in categorical
         ],
         handle_unknown="ignore",
     )
@@ -83,7 +96,10 @@ def make_model(features: tuple[str, ...]) -> Pipeline:
 
 
 def out_of_fold(
-    examples: pd.DataFrame, features: tuple[str, ...], n_splits: int = N_SPLITS
+    examples: pd.DataFrame,
+    features: tuple[str, ...],
+    n_splits: int = N_SPLITS,
+    stages: StageModel | None = None,
 ) -> pd.DataFrame:
     """Out-of-fold probabilities of the model and of the stage-only baseline.
 
@@ -94,10 +110,12 @@ def out_of_fold(
         examples: Training examples (opportunity_id, features, won).
         features: The model's feature columns.
         n_splits: Number of folds (at most the number of distinct deals).
+        stages: The stage model; default the workspace's.
 
     Returns:
         A new frame: opportunity_id, stage, won, p_model, p_stage.
     """
+    model_stages = stage_model_or_configured(stages)
     groups = examples["opportunity_id"].to_numpy()
     splits = min(n_splits, len(np.unique(groups)))
     if splits < 2:
@@ -107,12 +125,12 @@ def out_of_fold(
     y = examples["won"].astype(int).to_numpy()
     for train, test in GroupKFold(n_splits=splits).split(examples, y, groups):
         fold = examples.iloc[train]
-        rates = stage_rates(fold)
+        rates = stage_rates(fold, model_stages)
         p_stage[test] = stage_only_probability(
             rates, examples["stage"].iloc[test], float(fold["won"].mean())
         )
         if fold["won"].nunique() == 2:
-            model = make_model(features).fit(fold[list(features)], y[train])
+            model = make_model(features, model_stages).fit(fold[list(features)], y[train])
             p_model[test] = model.predict_proba(examples.iloc[test][list(features)])[:, 1]
         else:
             p_model[test] = float(fold["won"].mean())
@@ -157,7 +175,10 @@ def reliability_table(
 
 
 def slip_partial_dependence(
-    model: Pipeline, examples: pd.DataFrame, features: tuple[str, ...]
+    model: Pipeline,
+    examples: pd.DataFrame,
+    features: tuple[str, ...],
+    stages: StageModel | None = None,
 ) -> pd.DataFrame:
     """Mean predicted probability with every example's push count set to 0, 1, 2 and 3.
 
@@ -165,12 +186,14 @@ def slip_partial_dependence(
         model: The fitted model.
         examples: The examples whose other features are held at their observed values.
         features: The model's feature columns (must include push_count).
+        stages: The stage model; default the workspace's.
 
     Returns:
         A new frame: push_count, mean_probability, and the same restricted to examples in
-        Negotiation (``mean_probability_negotiation``, NaN when there are none).
+        the last open stage (:func:`slip_stage`; the column keeps the default model's name,
+        ``mean_probability_negotiation``, NaN when there are none).
     """
-    negotiation = (examples["stage"] == SLIP_STAGE).to_numpy()
+    negotiation = (examples["stage"] == slip_stage(stages)).to_numpy()
     rows = []
     for pushes in PUSH_LEVELS:
         probability = model.predict_proba(
@@ -199,19 +222,23 @@ def odds_ratio_per_push(model: Pipeline) -> float:
     return float(np.exp(coef[names.index("num__push_count")] / scale))
 
 
-def empirical_slips(current: pd.DataFrame, stage_changes: pd.DataFrame) -> pd.DataFrame:
-    """Win rate by push count at close among closed deals that reached Negotiation.
+def empirical_slips(
+    current: pd.DataFrame, stage_changes: pd.DataFrame, stages: StageModel | None = None
+) -> pd.DataFrame:
+    """Win rate by push count at close among closed deals that reached the last open stage.
 
     Args:
         current: The as-of snapshot's opportunities (opportunity_id, is_closed, is_won,
             push_count).
         stage_changes: Its stage history (opportunity_id, stage).
+        stages: The stage model (:func:`slip_stage`); default the workspace's.
 
     Returns:
         A new frame: push_count (0, 1, 2, 3 = 3 or more), closed, won, win_rate,
         ratio_to_previous (win rate over the previous row's).
     """
-    reached = set(stage_changes.loc[stage_changes["stage"] == SLIP_STAGE, "opportunity_id"])
+    slip = slip_stage(stages)
+    reached = set(stage_changes.loc[stage_changes["stage"] == slip, "opportunity_id"])
     closed = current[current["is_closed"].astype(bool) & current["opportunity_id"].isin(reached)]
     pushes = closed["push_count"].fillna(0).astype(int).clip(upper=PUSH_LEVELS[-1])
     table = (

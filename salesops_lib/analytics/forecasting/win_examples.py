@@ -1,8 +1,9 @@
 """Training examples for the deal win-probability model: deal states at past cut-off dates.
 
 One example is one deal open on a cut-off date c, with its features as they stood then and
-``won`` = 1 when the as-of snapshot has it Closed Won with a close date in (c, c + D], where D
-is the days left in the as-of date's quarter (:func:`horizon_days`). Examples come from earlier
+``won`` = 1 when the as-of snapshot has it won (``is_won``, the stage model's won stage) with
+a close date in (c, c + D], where D is the days left in the as-of date's quarter
+(:func:`horizon_days`). Examples come from earlier
 snapshots (:func:`snapshot_examples`) or, when those are too few, are rebuilt from the stage
 history at weekly cut-offs (:func:`reconstructed_examples`). The model itself is in
 :mod:`salesops_lib.analytics.forecasting.win_probability`.
@@ -19,8 +20,9 @@ import numpy as np
 import pandas as pd
 
 from salesops_lib.analytics.performance.attainment import period_bounds
+from salesops_lib.core.config import configured_stage_model, stage_model_or_configured
 from salesops_lib.core.frames import require_columns
-from salesops_lib.data.schema import OPEN_STAGES
+from salesops_lib.core.stages import StageModel
 from salesops_lib.data.snapshot import list_snapshots
 
 if TYPE_CHECKING:
@@ -81,12 +83,15 @@ class WinModelInputs:
         history: Earlier snapshot date -> its ``fct_opportunities`` (same columns); only the
             dates c with c + horizon <= as_of.
         stage_changes: ``fct_stage_changes`` of the as-of snapshot (:data:`STAGE_CHANGE_COLUMNS`).
+        stages: The snapshot's stage model (the warehouse's ``stage_model``; default the
+            workspace's configured one).
     """
 
     as_of: dt.date
     current: pd.DataFrame = field(repr=False)
     history: dict[dt.date, pd.DataFrame] = field(repr=False)
     stage_changes: pd.DataFrame = field(repr=False)
+    stages: StageModel = field(default_factory=configured_stage_model, repr=False)
 
 
 def load_win_model_inputs(warehouse: Warehouse, snapshots_dir: Path) -> WinModelInputs:
@@ -113,6 +118,7 @@ def load_win_model_inputs(warehouse: Warehouse, snapshots_dir: Path) -> WinModel
         current=warehouse.table("fct_opportunities", columns=OPPORTUNITY_COLUMNS),
         history=history,
         stage_changes=warehouse.table("fct_stage_changes", columns=STAGE_CHANGE_COLUMNS),
+        stages=warehouse.stage_model,
     )
 
 
@@ -152,7 +158,7 @@ def deal_features(open_deals: pd.DataFrame, cutoff: dt.date, horizon: int) -> pd
 
 
 def won_within(outcome: pd.DataFrame, cutoff: dt.date, horizon: int) -> pd.Series:
-    """Opportunity ids (index) -> 1.0 if Closed Won with close date in (cutoff, cutoff + horizon].
+    """Opportunity ids (index) -> 1.0 if won with close date in (cutoff, cutoff + horizon].
 
     Args:
         outcome: The as-of snapshot's opportunities (opportunity_id, is_won, close_date).
@@ -205,6 +211,7 @@ def reconstructed_examples(
     as_of: dt.date,
     horizon: int,
     weeks: int = FALLBACK_WEEKS,
+    stages: StageModel | None = None,
 ) -> pd.DataFrame:
     """Training examples rebuilt from the as-of snapshot's stage history at weekly cut-offs.
 
@@ -219,6 +226,7 @@ def reconstructed_examples(
         as_of: The as-of date.
         horizon: Window length D in days.
         weeks: Number of weekly cut-offs to try.
+        stages: The stage model (which stages are open); default the workspace's.
 
     Returns:
         A new frame: opportunity_id, cutoff, :data:`RECONSTRUCTED_FEATURES`, won.
@@ -228,6 +236,7 @@ def reconstructed_examples(
     columns = ["opportunity_id", "cutoff", *RECONSTRUCTED_FEATURES, "won"]
     if current.empty or stage_changes.empty:
         return pd.DataFrame({c: pd.Series(dtype=object) for c in columns})
+    open_stages = stage_model_or_configured(stages).open_stages
     changes = stage_changes.assign(entered_date=pd.to_datetime(stage_changes["entered_date"]))
     changes = changes.sort_values(["opportunity_id", "sequence"])
     deals = current.set_index("opportunity_id")
@@ -240,7 +249,7 @@ def reconstructed_examples(
             break
         seen = changes[changes["entered_date"] <= cutoff]
         last = seen.groupby("opportunity_id", sort=True).tail(1).set_index("opportunity_id")
-        last = last[last["stage"].isin(OPEN_STAGES)]
+        last = last[last["stage"].isin(open_stages)]
         last = last[created.reindex(last.index) <= cutoff]
         if last.empty:
             continue

@@ -4,7 +4,7 @@
   (inclusive); every probability is "closes won within D days".
 * **Examples** come from earlier snapshots (the true state of each deal then): for every snapshot
   date c with c + D <= as_of, each deal open at c is an example, labelled 1 when the as-of
-  snapshot has it Closed Won with a close date in (c, c + D]. Features: stage, days in stage,
+  snapshot has it won (``is_won``) with a close date in (c, c + D]. Features: stage, days in stage,
   age, log amount, push count, forecast category, days from c to the deal's close date (clipped)
   and whether that close date falls inside the window.
 * **Fallback**: with fewer than two such snapshots (or too few examples / one class), deal states
@@ -21,7 +21,8 @@
   training folds' win-within-window rate per stage), reliability curve with counts.
 * **Slips**: mean predicted probability with every example's push count set to 0, 1, 2, 3
   (partial dependence), the fitted odds ratio per push, and an empirical table: win rate by
-  push count at close among closed deals that reached Negotiation.
+  push count at close among closed deals that reached the last open stage (Negotiation in the
+  default stage model). Stages come from ``inputs.stages`` (the snapshot's stage model).
 
 Training always uses every region, so the model never depends on which region's report runs.
 """
@@ -37,7 +38,6 @@ import pandas as pd
 from salesops_lib.analytics.forecasting.metrics import brier_score
 from salesops_lib.analytics.forecasting.win_evaluation import (
     PUSH_LEVELS,
-    SLIP_STAGE,
     empirical_ratio_per_push,
     empirical_slips,
     make_model,
@@ -45,6 +45,7 @@ from salesops_lib.analytics.forecasting.win_evaluation import (
     out_of_fold,
     reliability_table,
     slip_partial_dependence,
+    slip_stage,
     stage_only_probability,
     stage_rates,
 )
@@ -67,7 +68,6 @@ from salesops_lib.analytics.forecasting.win_examples import (
 __all__ = [
     "OPPORTUNITY_COLUMNS",
     "PUSH_LEVELS",
-    "SLIP_STAGE",
     "STAGE_CHANGE_COLUMNS",
     "WinModelInputs",
     "WinModelResult",
@@ -81,6 +81,7 @@ __all__ = [
     "quarter_bounds",
     "reconstructed_examples",
     "reliability_table",
+    "slip_stage",
     "snapshot_examples",
     "stage_only_probability",
     "stage_rates",
@@ -160,7 +161,9 @@ def _choose_examples(inputs: WinModelInputs, horizon: int) -> tuple[str, pd.Data
             f"and whether they closed won within the next {horizon} days)."
         )
         return METHOD_SNAPSHOTS, snapshots, note
-    rebuilt = reconstructed_examples(inputs.current, inputs.stage_changes, inputs.as_of, horizon)
+    rebuilt = reconstructed_examples(
+        inputs.current, inputs.stage_changes, inputs.as_of, horizon, stages=inputs.stages
+    )
     count = len(inputs.history)
     why = (
         f"{'no' if count == 0 else f'only {count}'} earlier snapshot at least {horizon} days old"
@@ -206,7 +209,8 @@ def fit_win_model(inputs: WinModelInputs) -> WinModelResult:
         features = (*CATEGORICAL_FEATURES, *NUMERIC_FEATURES)
     elif method == METHOD_RECONSTRUCTED:
         features = RECONSTRUCTED_FEATURES
-    empirical = empirical_slips(inputs.current, inputs.stage_changes)
+    stages = inputs.stages
+    empirical = empirical_slips(inputs.current, inputs.stage_changes, stages)
     today = _open_today(inputs, horizon)
     nan = float("nan")
     brier_model = brier_stage = odds = nan
@@ -214,17 +218,19 @@ def fit_win_model(inputs: WinModelInputs) -> WinModelResult:
         columns=["bin_lower", "bin_upper", "mean_predicted", "observed_rate", "examples"]
     )
     slips = pd.DataFrame(columns=["push_count", "mean_probability", "mean_probability_negotiation"])
-    rates = stage_rates(examples) if len(examples) else stage_rates(empty_examples())
+    rates = stage_rates(examples if len(examples) else empty_examples(), stages)
     overall = float(examples["won"].mean()) if len(examples) else nan
     if method in (METHOD_SNAPSHOTS, METHOD_RECONSTRUCTED):
-        oof = out_of_fold(examples, features)
+        oof = out_of_fold(examples, features, stages=stages)
         brier_model = brier_score(oof["won"], oof["p_model"])
         brier_stage = brier_score(oof["won"], oof["p_stage"])
         reliability = reliability_table(oof["won"].to_numpy(), oof["p_model"].to_numpy())
-        model = make_model(features).fit(examples[list(features)], examples["won"].astype(int))
+        model = make_model(features, stages).fit(
+            examples[list(features)], examples["won"].astype(int)
+        )
         probability = model.predict_proba(today[list(features)])[:, 1] if len(today) else []
         if "push_count" in features:
-            slips = slip_partial_dependence(model, examples, features)
+            slips = slip_partial_dependence(model, examples, features, stages)
             odds = odds_ratio_per_push(model)
     elif method == METHOD_STAGE_ONLY:
         probability = stage_only_probability(rates, today["stage"], overall)

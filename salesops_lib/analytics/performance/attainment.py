@@ -132,15 +132,49 @@ def attainment(
     horizon = as_of_month if pd.isna(latest) or latest < as_of_month else latest
     days_left = int((horizon + pd.offsets.MonthEnd(0) - day).days)
     out["days_left"] = max(days_left, 0)
-    if days_left > 0:
-        out["daily_run_rate_needed"] = out["gap_to_quota"] / days_left
-    else:
-        out["daily_run_rate_needed"] = np.where(gap_cents > 0, np.nan, 0.0)
-    out["monthly_run_rate_needed"] = out["daily_run_rate_needed"] * DAYS_PER_MONTH
+    out = _with_run_rates(out, gap_cents)
     out = out.drop(columns=["quota_cents", "bookings_cents"])
     return out.sort_values(
         ["attainment", *keys], ascending=[False, *[True] * len(keys)], na_position="last"
     ).reset_index(drop=True)
+
+
+def _with_run_rates(rows: pd.DataFrame, gap_cents: pd.Series) -> pd.DataFrame:
+    """``rows`` (with gap_to_quota and days_left) plus the daily and monthly run rates needed."""
+    days_left = rows["days_left"]
+    daily = (rows["gap_to_quota"] / days_left.where(days_left > 0)).where(
+        days_left > 0, np.where(gap_cents > 0, np.nan, 0.0)
+    )
+    return rows.assign(daily_run_rate_needed=daily, monthly_run_rate_needed=daily * DAYS_PER_MONTH)
+
+
+def with_scope_bookings(scope_attainment: pd.DataFrame, booked: float) -> pd.DataFrame:
+    """A region's (or the company's) attainment row with the bookings of its order lines.
+
+    A booking counts in the region of its order line, and a rep may sell in several regions:
+    a rep's attainment counts all their bookings (:func:`attainment`, level ``rep``), while a
+    region's counts the lines booked in the region, against the quota of the region's reps.
+
+    Args:
+        scope_attainment: :func:`attainment` at level ``region`` or ``company`` for one scope
+            (one row, or none without quotas).
+        booked: The scope's order lines booked in the period to date (any rep).
+
+    Returns:
+        The rows with bookings_amount = ``booked`` (to the cent) and attainment, gap to quota
+        and run rates recomputed by the same rules.
+    """
+    if scope_attainment.empty:
+        return scope_attainment.copy()
+    quota_cents = to_cents(scope_attainment["quota_amount"])
+    bookings_cents = pd.Series(round(booked * 100), index=scope_attainment.index, dtype="int64")
+    gap_cents = (quota_cents - bookings_cents).clip(lower=0)
+    rows = scope_attainment.assign(
+        bookings_amount=bookings_cents / 100,
+        attainment=_ratio(bookings_cents, quota_cents),
+        gap_to_quota=gap_cents / 100,
+    )
+    return _with_run_rates(rows, gap_cents)
 
 
 def attainment_ytd(quota_attainment: pd.DataFrame, as_of: dt.date) -> pd.DataFrame:

@@ -23,9 +23,12 @@ class BookingsComparison:
     Attributes:
         last_12m: Bookings in the last 12 complete months.
         prior_12m: Bookings in the 12 months before those.
-        growth: ``last_12m / prior_12m - 1``; ``None`` when the prior period has no bookings.
+        growth: ``last_12m / prior_12m - 1``; ``None`` when the prior period has no bookings
+            or the data start after the prior period's first month (no full base).
         first_month: First month of the last-12-months window.
         last_month: Last month of the window.
+        data_start: The data's first booked month when it falls after the prior period's
+            first month (the prior 12 months are not all in the data), else ``None``.
     """
 
     last_12m: float
@@ -33,6 +36,7 @@ class BookingsComparison:
     growth: float | None
     first_month: pd.Timestamp
     last_month: pd.Timestamp
+    data_start: pd.Timestamp | None = None
 
 
 def monthly_bookings(
@@ -61,12 +65,20 @@ def monthly_bookings(
     return full
 
 
-def compare_bookings_12m(bookings_monthly: pd.DataFrame, as_of: dt.date) -> BookingsComparison:
+def compare_bookings_12m(
+    bookings_monthly: pd.DataFrame, as_of: dt.date, data_start: dt.date | None = None
+) -> BookingsComparison:
     """Compare bookings of the last 12 complete months with the 12 months before.
+
+    A comparison needs a full base: when the data start (the first month booked anywhere in
+    the snapshot) after the prior period's first month, the prior total covers only part of
+    its 12 months and the growth is ``None``, not a number.
 
     Args:
         bookings_monthly: Rows of ``fct_bookings_monthly``.
         as_of: The snapshot's as-of date.
+        data_start: The first month with any booking in the snapshot (every region), or
+            ``None`` when unknown.
 
     Returns:
         The two totals and the growth between them.
@@ -78,23 +90,35 @@ def compare_bookings_12m(bookings_monthly: pd.DataFrame, as_of: dt.date) -> Book
     amounts = bookings_monthly["bookings_amount"].astype(float)
     last_total = float(amounts[months.isin(last_window)].sum())
     prior_total = float(amounts[months.isin(prior_window)].sum())
-    growth = last_total / prior_total - 1 if prior_total else None
-    return BookingsComparison(last_total, prior_total, growth, last_window[0], end)
+    start = None if data_start is None else pd.Timestamp(data_start).to_period("M").to_timestamp()
+    partial = start is not None and start > prior_window[0]
+    growth = last_total / prior_total - 1 if prior_total and not partial else None
+    return BookingsComparison(
+        last_total, prior_total, growth, last_window[0], end, start if partial else None
+    )
 
 
-def bookings_by_month_table(monthly: pd.DataFrame) -> pd.DataFrame:
+def bookings_by_month_table(
+    monthly: pd.DataFrame, data_start: dt.date | None = None
+) -> pd.DataFrame:
     """Company bookings per month for the last 12 months with the same month a year earlier.
 
     Args:
         monthly: Output of :func:`monthly_bookings` with at least 24 months.
+        data_start: The first month with any booking in the snapshot; a prior-year month
+            before it is not in the data, so its amount is NaN (unknown), not zero.
 
     Returns:
         One row per month of the last 12 (month, bookings_amount, prior_year_amount,
-        yoy_growth), where ``yoy_growth`` is NaN when the prior-year month had no bookings.
+        yoy_growth), where ``yoy_growth`` is NaN when the prior-year month had no bookings
+        or is not in the data.
     """
     totals = monthly.groupby("month")["bookings_amount"].sum().sort_index()
     table = pd.DataFrame({"month": totals.index, "bookings_amount": totals.to_numpy(dtype=float)})
     prior = totals.rename(lambda m: m + pd.DateOffset(months=12))
+    if data_start is not None:
+        start = pd.Timestamp(data_start).to_period("M").to_timestamp()
+        prior = prior[prior.index - pd.DateOffset(months=12) >= start]
     table["prior_year_amount"] = table["month"].map(prior).astype(float)
     last_12 = table.tail(12).reset_index(drop=True)
     ratio = last_12["bookings_amount"] / last_12["prior_year_amount"].where(

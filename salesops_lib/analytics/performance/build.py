@@ -21,6 +21,7 @@ import pandas as pd
 from salesops_lib.analytics.build import BuildContext, BuildStep
 from salesops_lib.analytics.performance import funnel
 from salesops_lib.core.config import ALL_REGIONS
+from salesops_lib.core.stages import StageModel
 
 STAGE_TEST_COLUMNS: tuple[str, ...] = (
     "stage", "stays_group", "stays_rest", "median_days_group", "median_days_rest",
@@ -49,7 +50,10 @@ def _frame(rows: pd.DataFrame | None, columns: list[str]) -> pd.DataFrame:
 
 
 def region_stage_tests(
-    stage_changes: pd.DataFrame, opportunities: pd.DataFrame, regions: list[str]
+    stage_changes: pd.DataFrame,
+    opportunities: pd.DataFrame,
+    regions: list[str],
+    stages: StageModel | None = None,
 ) -> pd.DataFrame:
     """Every region's open stages tested against the rest of the company, at every scope.
 
@@ -66,7 +70,7 @@ def region_stage_tests(
     columns = ["scope", "region_id", *STAGE_TEST_COLUMNS]
     if stage_changes.empty or opportunities.empty:
         return _frame(None, columns)
-    tests = funnel.detect_bottlenecks(stage_changes, opportunities)
+    tests = funnel.detect_bottlenecks(stage_changes, opportunities, stages=stages)
     if tests.empty:
         return _frame(None, columns)
     scoped = [tests.assign(scope=ALL_REGIONS)]
@@ -75,27 +79,33 @@ def region_stage_tests(
 
 
 def rep_stage_tests_of_region(
-    item: tuple[str, pd.DataFrame, pd.DataFrame],
+    item: tuple[str, pd.DataFrame, pd.DataFrame, StageModel],
 ) -> pd.DataFrame:
     """One region's reps tested against the rest of the region (a module-level, picklable task).
 
     Args:
-        item: ``(region_id, stage_changes, opportunities)``, both frames of that region only.
+        item: ``(region_id, stage_changes, opportunities, stage_model)``, both frames of that
+            region only.
 
     Returns:
         One row per rep and open stage: scope (the region), owner_rep_id and the columns of
         :func:`~salesops_lib.analytics.performance.funnel.detect_bottlenecks`.
     """
-    region, stage_changes, opportunities = item
+    region, stage_changes, opportunities, stages = item
     columns = ["scope", "owner_rep_id", *STAGE_TEST_COLUMNS]
     if stage_changes.empty or opportunities.empty:
         return _frame(None, columns)
-    tests = funnel.detect_bottlenecks(stage_changes, opportunities, group_by="owner_rep_id")
+    tests = funnel.detect_bottlenecks(
+        stage_changes, opportunities, group_by="owner_rep_id", stages=stages
+    )
     return _frame(tests.assign(scope=region) if len(tests) else None, columns)
 
 
 def stage_conversion_by_scope(
-    stage_changes: pd.DataFrame, opportunities: pd.DataFrame, regions: list[str]
+    stage_changes: pd.DataFrame,
+    opportunities: pd.DataFrame,
+    regions: list[str],
+    stages: StageModel | None = None,
 ) -> pd.DataFrame:
     """Conversion and median time in each open stage per scope, beside the company's figures.
 
@@ -117,8 +127,8 @@ def stage_conversion_by_scope(
         return _frame(None, columns)
 
     def measures(deals: pd.DataFrame, group_by: str) -> pd.DataFrame:
-        rates = funnel.stage_conversion(stage_changes, deals, group_by=group_by)
-        times = funnel.time_in_stage(stage_changes, deals, group_by=group_by)
+        rates = funnel.stage_conversion(stage_changes, deals, group_by=group_by, stages=stages)
+        times = funnel.time_in_stage(stage_changes, deals, group_by=group_by, stages=stages)
         return rates.merge(times, on=[group_by, "stage"])
 
     company = measures(opportunities.assign(scope=ALL_REGIONS), "scope").drop(columns="scope")
@@ -143,17 +153,26 @@ def compute_stage_statistics(context: BuildContext) -> dict[str, pd.DataFrame]:
     for region in regions:
         deals = opportunities[opportunities["region_id"] == region]
         items.append(
-            (region, changes[changes["opportunity_id"].isin(deals["opportunity_id"])], deals)
+            (
+                region,
+                changes[changes["opportunity_id"].isin(deals["opportunity_id"])],
+                deals,
+                warehouse.stage_model,
+            )
         )
     rep_tests = context.executor.map(rep_stage_tests_of_region, items)
     rep_columns = ["scope", "owner_rep_id", *STAGE_TEST_COLUMNS]
     non_empty = [frame for frame in rep_tests if len(frame)]
     return {
-        "an_stage_tests": region_stage_tests(changes, opportunities, regions),
+        "an_stage_tests": region_stage_tests(
+            changes, opportunities, regions, warehouse.stage_model
+        ),
         "an_rep_stage_tests": _frame(
             pd.concat(non_empty, ignore_index=True) if non_empty else None, rep_columns
         ),
-        "an_stage_conversion": stage_conversion_by_scope(changes, opportunities, regions),
+        "an_stage_conversion": stage_conversion_by_scope(
+            changes, opportunities, regions, warehouse.stage_model
+        ),
     }
 
 

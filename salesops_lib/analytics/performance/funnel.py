@@ -8,9 +8,13 @@ product_family) or ``deal_size_band`` (added by :func:`add_deal_size_band`).
 
 Definitions:
 
-* **Stage conversion** of open stage *s* (Prospecting .. Negotiation): among deals that entered
-  *s*, the share that later (at a higher sequence) entered a stage with a higher stage_order
-  that is not Closed Lost, i.e. the next stage, any stage past it, or Closed Won. A deal whose
+Stages are the stage model's (``stages``: the warehouse's ``stage_model``; by default the
+workspace's configured one, :mod:`salesops_lib.core.stages`).
+
+* **Stage conversion** of open stage *s* (first .. last open stage, e.g. Prospecting ..
+  Negotiation): among deals that entered *s*, the share that later (at a higher sequence)
+  entered a stage with a higher stage_order that is not a lost stage, i.e. the next stage, any
+  stage past it, or the won stage. A deal whose
   current stage is still *s* (open, undecided) is left out of the denominator when
   ``exclude_undecided`` is True (the default). A stage nobody entered has ``entered`` 0 and a
   NaN rate.
@@ -37,12 +41,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from salesops_lib.core.config import stage_model_or_configured
 from salesops_lib.core.errors import ParameterError
 from salesops_lib.core.frames import require_columns
-from salesops_lib.data.schema import OPEN_STAGES, STAGES
-
-WON_STAGE, LOST_STAGE = STAGES[4], STAGES[5]
-LOST_ORDER = STAGES.index(LOST_STAGE) + 1
+from salesops_lib.core.stages import StageModel
 
 DEAL_SIZE_EDGES: tuple[float, ...] = (10_000.0, 50_000.0, 100_000.0)
 """Upper bounds (exclusive) of the deal size bands; a deal >= the last edge is the last band."""
@@ -88,6 +90,7 @@ def stage_conversion(
     opportunities: pd.DataFrame,
     group_by: str = "region_id",
     exclude_undecided: bool = True,
+    stages: StageModel | None = None,
 ) -> pd.DataFrame:
     """Stage-to-stage conversion per group and open stage.
 
@@ -97,6 +100,7 @@ def stage_conversion(
         opportunities: Rows of ``fct_opportunities`` (opportunity_id and ``group_by``).
         group_by: Column of ``opportunities`` to group by.
         exclude_undecided: Leave out deals still sitting (open) in the stage.
+        stages: The stage model; default the workspace's.
 
     Returns:
         One row per group and open stage (every open stage for every group, in funnel order):
@@ -108,14 +112,17 @@ def stage_conversion(
     """
     cols = ["opportunity_id", "sequence", "stage", "stage_order", "is_current"]
     require_columns(stage_changes, cols, "stage_conversion (stage_changes)")
-    outcomes = _deal_stage_outcomes(stage_changes, opportunities, group_by, "stage_conversion")
+    model = stage_model_or_configured(stages)
+    outcomes = _deal_stage_outcomes(
+        stage_changes, opportunities, group_by, "stage_conversion", model
+    )
     if exclude_undecided:
         outcomes = outcomes[~outcomes["undecided"]]
     counts = outcomes.groupby([group_by, "stage"]).agg(
         entered=("converted", "size"), converted=("converted", "sum")
     )
     groups = sorted(opportunities[group_by].dropna().unique())
-    full = pd.MultiIndex.from_product([groups, list(OPEN_STAGES)], names=[group_by, "stage"])
+    full = pd.MultiIndex.from_product([groups, list(model.open_stages)], names=[group_by, "stage"])
     out = counts.reindex(full, fill_value=0).reset_index()
     out["entered"] = out["entered"].astype("int64")
     out["converted"] = out["converted"].astype("int64")
@@ -124,11 +131,15 @@ def stage_conversion(
 
 
 def _deal_stage_outcomes(
-    stage_changes: pd.DataFrame, opportunities: pd.DataFrame, group_by: str, where: str
+    stage_changes: pd.DataFrame,
+    opportunities: pd.DataFrame,
+    group_by: str,
+    where: str,
+    model: StageModel,
 ) -> pd.DataFrame:
     changes = _with_group(stage_changes, opportunities, group_by, where)
     rows = changes.sort_values(["opportunity_id", "sequence"], ascending=[True, False])
-    progress = rows["stage_order"].where(rows["stage_order"] != LOST_ORDER, 0)
+    progress = rows["stage_order"].where(~rows["stage"].isin(model.lost_stages), 0)
     # Highest non-lost stage_order entered at a later sequence of the same deal.
     later = progress.groupby(rows["opportunity_id"]).shift(1).fillna(0)
     later_best = later.groupby(rows["opportunity_id"]).cummax()
@@ -136,7 +147,7 @@ def _deal_stage_outcomes(
         converted=later_best > rows["stage_order"],
         undecided=rows["is_current"].astype(bool),
     )
-    rows = rows[rows["stage"].isin(OPEN_STAGES)]
+    rows = rows[rows["stage"].isin(model.open_stages)]
     return rows.groupby(["opportunity_id", group_by, "stage"], as_index=False).agg(
         converted=("converted", "any"), undecided=("undecided", "any")
     )
@@ -191,7 +202,10 @@ def win_rate(opportunities: pd.DataFrame, group_by: str = "region_id") -> pd.Dat
 
 
 def completed_stays(
-    stage_changes: pd.DataFrame, opportunities: pd.DataFrame, group_by: str = "region_id"
+    stage_changes: pd.DataFrame,
+    opportunities: pd.DataFrame,
+    group_by: str = "region_id",
+    stages: StageModel | None = None,
 ) -> pd.DataFrame:
     """Completed stays in open stages, with the deal's group.
 
@@ -200,6 +214,7 @@ def completed_stays(
             is_current).
         opportunities: Rows of ``fct_opportunities`` (opportunity_id and ``group_by``).
         group_by: Column of ``opportunities`` to attach.
+        stages: The stage model; default the workspace's.
 
     Returns:
         One row per completed stay (not current, days_in_stage not null) in an open stage:
@@ -214,14 +229,17 @@ def completed_stays(
     done = (
         ~changes["is_current"].astype(bool)
         & changes["days_in_stage"].notna()
-        & changes["stage"].isin(OPEN_STAGES)
+        & changes["stage"].isin(stage_model_or_configured(stages).open_stages)
     )
     rows = changes.loc[done, ["opportunity_id", group_by, "stage", "days_in_stage"]]
     return rows.assign(days_in_stage=rows["days_in_stage"].astype(float)).reset_index(drop=True)
 
 
 def time_in_stage(
-    stage_changes: pd.DataFrame, opportunities: pd.DataFrame, group_by: str = "region_id"
+    stage_changes: pd.DataFrame,
+    opportunities: pd.DataFrame,
+    group_by: str = "region_id",
+    stages: StageModel | None = None,
 ) -> pd.DataFrame:
     """Median days in each open stage per group, over completed stays.
 
@@ -229,6 +247,7 @@ def time_in_stage(
         stage_changes: Rows of ``fct_stage_changes``.
         opportunities: Rows of ``fct_opportunities`` (opportunity_id and ``group_by``).
         group_by: Column to group by.
+        stages: The stage model; default the workspace's.
 
     Returns:
         One row per group and open stage: ``group_by``, stage, stays, median_days (NaN when
@@ -237,12 +256,13 @@ def time_in_stage(
     Raises:
         ParameterError: If a column is missing.
     """
-    stays = completed_stays(stage_changes, opportunities, group_by)
+    model = stage_model_or_configured(stages)
+    stays = completed_stays(stage_changes, opportunities, group_by, model)
     agg = stays.groupby([group_by, "stage"]).agg(
         stays=("days_in_stage", "size"), median_days=("days_in_stage", "median")
     )
     groups = sorted(opportunities[group_by].dropna().unique())
-    full = pd.MultiIndex.from_product([groups, list(OPEN_STAGES)], names=[group_by, "stage"])
+    full = pd.MultiIndex.from_product([groups, list(model.open_stages)], names=[group_by, "stage"])
     out = agg.reindex(full).reset_index()
     out["stays"] = out["stays"].fillna(0).astype("int64")
     return out
@@ -293,6 +313,7 @@ def detect_bottlenecks(
     min_time_ratio: float = 1.5,
     min_conversion_drop: float = 0.10,
     correction: str = "holm",
+    stages: StageModel | None = None,
 ) -> pd.DataFrame:
     """Find groups whose stages are significantly and materially slower or weaker.
 
@@ -305,6 +326,7 @@ def detect_bottlenecks(
         min_time_ratio: Smallest time_ratio that counts as material.
         min_conversion_drop: Smallest conversion drop (as a fraction: 0.10 = 10 points).
         correction: ``"holm"`` or ``"bh"``, applied over all tests of the call.
+        stages: The stage model; default the workspace's.
 
     Returns:
         One row per group and open stage: ``group_by``, stage; time: stays_group, stays_rest,
@@ -321,14 +343,17 @@ def detect_bottlenecks(
         raise ParameterError(
             f"detect_bottlenecks: unknown correction {correction!r}; use one of {CORRECTIONS}"
         )
-    stays = completed_stays(stage_changes, opportunities, group_by)
+    model = stage_model_or_configured(stages)
+    stays = completed_stays(stage_changes, opportunities, group_by, model)
     cols = ["opportunity_id", "sequence", "stage", "stage_order", "is_current"]
     require_columns(stage_changes, cols, "detect_bottlenecks (stage_changes)")
-    outcomes = _deal_stage_outcomes(stage_changes, opportunities, group_by, "detect_bottlenecks")
+    outcomes = _deal_stage_outcomes(
+        stage_changes, opportunities, group_by, "detect_bottlenecks", model
+    )
     outcomes = outcomes[~outcomes["undecided"]]
     groups = sorted(opportunities[group_by].dropna().unique())
     rows = []
-    for stage in OPEN_STAGES:
+    for stage in model.open_stages:
         in_stage = stays[stays["stage"] == stage]
         days = in_stage["days_in_stage"].to_numpy(dtype=float)
         day_groups = in_stage[group_by].to_numpy()
@@ -341,7 +366,7 @@ def detect_bottlenecks(
                 days[stay_in], days[~stay_in], converted[deal_in], converted[~deal_in], min_deals
             )
             rows.append({group_by: group, "stage": stage, **row})
-    stage_rank = {stage: i for i, stage in enumerate(OPEN_STAGES)}
+    stage_rank = {stage: i for i, stage in enumerate(model.open_stages)}
     group_rank = {group: i for i, group in enumerate(groups)}
     rows.sort(key=lambda r: (group_rank[r[group_by]], stage_rank[r["stage"]]))
     out = pd.DataFrame(rows)

@@ -1,7 +1,8 @@
 """The open pipeline: by stage and forecast category, its summary, and coverage of the quota left.
 
 Pure functions over ``fct_opportunities`` rows (stage, is_closed, amount, forecast_category,
-close_date). *Open pipeline* is the amount of opportunities that are not closed.
+close_date). *Open pipeline* is the amount of opportunities that are not closed. Stages are
+the stage model's open stages in funnel order (``stages``; default the workspace's).
 **Coverage** = open pipeline with a close date from the as-of date to the period's end / the
 quota still to book (the period's full quota minus bookings so far, at least 0).
 """
@@ -14,11 +15,13 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from salesops_lib.core.config import stage_model_or_configured
 from salesops_lib.core.frames import to_cents
-from salesops_lib.data.schema import FORECAST_CATEGORIES, OPEN_STAGES
+from salesops_lib.core.stages import OPEN_CATEGORIES as OPEN_FORECAST_CATEGORIES
+from salesops_lib.core.stages import StageModel
 
-OPEN_CATEGORIES: tuple[str, ...] = FORECAST_CATEGORIES[:3]
-"""Forecast categories of open deals: Pipeline, Best Case, Commit."""
+OPEN_CATEGORIES: tuple[str, ...] = OPEN_FORECAST_CATEGORIES
+"""Forecast categories of open deals: Pipeline, Best Case, Commit (whatever the stages)."""
 
 
 @dataclass(frozen=True)
@@ -44,23 +47,27 @@ def _open(opportunities: pd.DataFrame) -> pd.DataFrame:
     return opportunities[~opportunities["is_closed"].astype(bool)]
 
 
-def pipeline_by_stage(opportunities: pd.DataFrame) -> pd.DataFrame:
+def pipeline_by_stage(
+    opportunities: pd.DataFrame, stages: StageModel | None = None
+) -> pd.DataFrame:
     """Open pipeline per stage, in funnel order.
 
     Args:
         opportunities: Rows of ``fct_opportunities`` (stage, is_closed, amount, ...).
+        stages: The stage model; default the workspace's.
 
     Returns:
         One row per open stage (stage, opportunities, amount, share_of_amount), every open
         stage present; ``share_of_amount`` is 0 when nothing is open.
     """
+    open_stages = list(stage_model_or_configured(stages).open_stages)
     grouped = _open(opportunities).groupby("stage")["amount"].agg(["size", "sum"])
-    grouped = grouped.reindex(list(OPEN_STAGES), fill_value=0)
+    grouped = grouped.reindex(open_stages, fill_value=0)
     amounts = grouped["sum"].astype(float)
     total = amounts.sum()
     return pd.DataFrame(
         {
-            "stage": list(OPEN_STAGES),
+            "stage": open_stages,
             "opportunities": grouped["size"].astype(int).to_numpy(),
             "amount": amounts.to_numpy(),
             "share_of_amount": (amounts / total).to_numpy() if total else 0.0,
@@ -68,11 +75,14 @@ def pipeline_by_stage(opportunities: pd.DataFrame) -> pd.DataFrame:
     )
 
 
-def pipeline_by_stage_and_category(opportunities: pd.DataFrame) -> pd.DataFrame:
+def pipeline_by_stage_and_category(
+    opportunities: pd.DataFrame, stages: StageModel | None = None
+) -> pd.DataFrame:
     """Open pipeline amount per stage (rows) and forecast category (columns).
 
     Args:
         opportunities: Rows of ``fct_opportunities``.
+        stages: The stage model; default the workspace's.
 
     Returns:
         One row per open stage with a column per open forecast category and a ``Total``
@@ -81,24 +91,28 @@ def pipeline_by_stage_and_category(opportunities: pd.DataFrame) -> pd.DataFrame:
     pivot = _open(opportunities).pivot_table(
         index="stage", columns="forecast_category", values="amount", aggfunc="sum", fill_value=0
     )
-    pivot = pivot.reindex(index=list(OPEN_STAGES), columns=list(OPEN_CATEGORIES), fill_value=0)
+    open_stages = list(stage_model_or_configured(stages).open_stages)
+    pivot = pivot.reindex(index=open_stages, columns=list(OPEN_CATEGORIES), fill_value=0)
     pivot = pivot.astype(float)
     pivot["Total"] = pivot.sum(axis=1)
     pivot.columns.name = None
     return pivot.rename_axis("stage").reset_index()
 
 
-def summarize_pipeline(opportunities: pd.DataFrame) -> PipelineSummary:
+def summarize_pipeline(
+    opportunities: pd.DataFrame, stages: StageModel | None = None
+) -> PipelineSummary:
     """Summarize the open pipeline: total, count, largest stage and Commit amount.
 
     Args:
         opportunities: Rows of ``fct_opportunities``.
+        stages: The stage model; default the workspace's.
 
     Returns:
         The summary.
     """
     open_deals = _open(opportunities)
-    by_stage = pipeline_by_stage(opportunities)
+    by_stage = pipeline_by_stage(opportunities, stages)
     total = float(by_stage["amount"].sum())
     top = by_stage.loc[by_stage["amount"].idxmax()] if total else None
     commit = open_deals.loc[open_deals["forecast_category"] == "Commit", "amount"].sum()

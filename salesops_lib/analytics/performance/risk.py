@@ -26,9 +26,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from salesops_lib.core.config import stage_model_or_configured
 from salesops_lib.core.errors import ParameterError
 from salesops_lib.core.frames import require_columns
-from salesops_lib.data.schema import OPEN_STAGES
+from salesops_lib.core.stages import StageModel
 
 FLAGS: tuple[str, ...] = ("close_date_past", "pushed_repeatedly", "amount_cut", "stale_in_stage")
 """Risk flag columns, in the order reasons are written."""
@@ -46,12 +47,15 @@ OPPORTUNITY_COLUMNS = (
 )
 
 
-def stage_duration_thresholds(stage_changes: pd.DataFrame, quantile: float = 0.9) -> pd.DataFrame:
+def stage_duration_thresholds(
+    stage_changes: pd.DataFrame, quantile: float = 0.9, stages: StageModel | None = None
+) -> pd.DataFrame:
     """The ``quantile`` of days in each open stage over completed stays.
 
     Args:
         stage_changes: Rows of ``fct_stage_changes`` (stage, days_in_stage, is_current).
         quantile: Quantile between 0 and 1.
+        stages: The stage model (its open stages); default the workspace's.
 
     Returns:
         One row per open stage, in funnel order: stage, completed_stays, threshold_days (NaN
@@ -71,7 +75,7 @@ def stage_duration_thresholds(stage_changes: pd.DataFrame, quantile: float = 0.9
         ~stage_changes["is_current"].astype(bool) & stage_changes["days_in_stage"].notna()
     ]
     rows = []
-    for stage in OPEN_STAGES:
+    for stage in stage_model_or_configured(stages).open_stages:
         days = done.loc[done["stage"] == stage, "days_in_stage"].astype(float).to_numpy()
         threshold = float(np.quantile(days, quantile)) if len(days) else np.nan
         rows.append({"stage": stage, "completed_stays": len(days), "threshold_days": threshold})
@@ -101,6 +105,7 @@ def deal_risk_flags(
     history: Sequence[pd.DataFrame] = (),
     min_pushes: int = 2,
     quantile: float = 0.9,
+    stages: StageModel | None = None,
 ) -> pd.DataFrame:
     """Flag open deals that look at risk.
 
@@ -112,6 +117,7 @@ def deal_risk_flags(
             amount), oldest first.
         min_pushes: Pushes that make a deal ``pushed_repeatedly``.
         quantile: Quantile of completed stays a current stay must exceed to be stale.
+        stages: The stage model; default the workspace's.
 
     Returns:
         One row per open deal with at least one flag: opportunity_id, region_id, owner_rep_id,
@@ -126,7 +132,7 @@ def deal_risk_flags(
     require_columns(opportunities, OPPORTUNITY_COLUMNS, "deal_risk_flags")
     day = pd.Timestamp(as_of).normalize()
     facts = _history_facts(opportunities, history)
-    thresholds = stage_duration_thresholds(stage_changes, quantile).set_index("stage")
+    thresholds = stage_duration_thresholds(stage_changes, quantile, stages).set_index("stage")
     open_deals = opportunities.loc[
         ~opportunities["is_closed"].astype(bool), list(OPPORTUNITY_COLUMNS)
     ]

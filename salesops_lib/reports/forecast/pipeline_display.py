@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
+from salesops_lib.core.config import configured_stage_model
 from salesops_lib.reports import charts, narrative
 from salesops_lib.reports.base import needs
 from salesops_lib.reports.forecast.load import ForecastReport
@@ -200,6 +201,7 @@ def slip_table(report: ForecastReport) -> charts.DisplayTable | narrative.Html:
     columns = ["push_count", *(["mean_probability", "mean_probability_negotiation"]
                                if modelled else []), "closed", "win_rate"]  # fmt: skip
     pct = [c for c in columns if c not in ("push_count", "closed")]
+    stage = configured_stage_model().last_open_stage  # = the snapshot's (the warehouse checks)
     table = slips[columns].assign(
         push_count=slips["push_count"].map(lambda k: f"{k}+" if k >= 3 else str(k))
     )
@@ -209,7 +211,7 @@ def slip_table(report: ForecastReport) -> charts.DisplayTable | narrative.Html:
         counts=["closed"],
         labels={"push_count": "Pushes",
                 "mean_probability": "Model: win probability (all open deals)",
-                "mean_probability_negotiation": "Model: in Negotiation",
-                "closed": "Closed deals that reached Negotiation",
+                "mean_probability_negotiation": f"Model: in {stage}",
+                "closed": f"Closed deals that reached {stage}",
                 "win_rate": "Their win rate"},
     )  # fmt: skip

@@ -77,10 +77,11 @@ def _history(data: ForecastCallData, managers: pd.DataFrame) -> pd.DataFrame:
 
 
 def _actuals(data: ForecastCallData, quarters: list[str], as_of: dt.date) -> pd.DataFrame:
-    """Bookings per person and closed quarter: a rep's own, a manager's team's."""
-    dates = pd.to_datetime(data.bookings["order_date"])
+    """Bookings per person and closed quarter: a rep's own (in any region), a manager's team's."""
+    own = data.bookings[data.bookings["rep_id"].isin(data.reps["rep_id"])]
+    dates = pd.to_datetime(own["order_date"])
     labels = [quarter_label(d.date()) for d in dates]  # str even without bookings
-    lines = data.bookings.assign(quarter=pd.Series(labels, index=dates.index, dtype=object))
+    lines = own.assign(quarter=pd.Series(labels, index=dates.index, dtype=object))
     lines = lines[lines["quarter"].isin(quarters)]
     per_rep = lines.groupby(["rep_id", "quarter"], as_index=False)["amount"].sum()
     manager_of = data.reps.set_index("rep_id")["manager_id"]
@@ -169,5 +170,7 @@ def analyse(data: ForecastCallData) -> ForecastCall:
         records=records,
         weighted=weighted,
         flows=flows,
-        pacing=pacing.pacing_table(data.pacing_points, data.bookings, EARLIER_QUARTERS),
+        pacing=pacing.pacing_table(
+            data.pacing_points, data.bookings[data.bookings["in_scope"]], EARLIER_QUARTERS
+        ),
     )

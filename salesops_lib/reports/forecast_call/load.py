@@ -41,8 +41,10 @@ class ForecastCallData:
             ``manager_id``.
         calls: The calls that count (each submitter's latest version per week) made for them.
         versions: Submission versions (files) those calls were read from.
-        bookings: The scope's booking lines since :data:`EARLIER_QUARTERS` quarters back
-            (``order_date``, ``rep_id``, ``amount``).
+        bookings: Booking lines since :data:`EARLIER_QUARTERS` quarters back (``order_date``,
+            ``rep_id``, ``amount``, ``in_scope``): the lines booked in the scope
+            (``in_scope`` true), and the other lines of the scope's reps (a rep may sell in
+            several regions: their own actual counts all their lines).
         deals_now: This snapshot's deals (:data:`DEAL_COLUMNS`).
         deals_before: The previous snapshot's deals (empty without one).
         pacing_points: One row per snapshot of this quarter: ``week``, ``open_commit``,
@@ -63,6 +65,35 @@ class ForecastCallData:
     pacing_points: pd.DataFrame = field(repr=False)
     pipeline: pd.DataFrame = field(repr=False)
     statistical: pd.DataFrame = field(repr=False)
+
+
+def scope_bookings(warehouse: Warehouse, region: str | None, first: dt.date) -> pd.DataFrame:
+    """Booking lines from ``first`` on: those booked in the region and those of its reps.
+
+    A booking counts in the region of its order line, and a rep may sell in several regions:
+    the region's pacing counts the lines booked in it (``in_scope``), a rep's actual counts all
+    of the rep's lines.
+
+    Args:
+        warehouse: An open warehouse.
+        region: A region id, or ``None`` for the company.
+        first: The first order date.
+
+    Returns:
+        order_date, rep_id, amount, in_scope (booked in the region); sorted.
+    """
+    if region is None:
+        return warehouse.query(
+            "SELECT order_date, rep_id, amount, true AS in_scope FROM fct_bookings "
+            "WHERE order_date >= ? ORDER BY ALL",
+            [first],
+        )
+    return warehouse.query(
+        "SELECT order_date, rep_id, amount, region_id = ? AS in_scope FROM fct_bookings "
+        "WHERE order_date >= ? AND (region_id = ? OR rep_id IN "
+        "(SELECT rep_id FROM dim_reps WHERE region_id = ?)) ORDER BY ALL",
+        [region, first, region, region],
+    )
 
 
 def _scope_deals(snapshot_dir: Path, day: dt.date, rep_ids: set[str]) -> pd.DataFrame:
@@ -133,12 +164,7 @@ def load_forecast_call(warehouse: Warehouse, region: str) -> ForecastCallData:
         first = quarter_start(first - dt.timedelta(days=1))
     if not calls.empty:
         first = min(first, quarter_start(pd.Timestamp(calls["week"].min()).date()))
-    bookings = warehouse.query(
-        "SELECT order_date, rep_id, amount FROM fct_bookings WHERE order_date >= ?"
-        + ("" if scope is None else " AND region_id = ?")
-        + " ORDER BY ALL",
-        [first] if scope is None else [first, scope],
-    )
+    bookings = scope_bookings(warehouse, scope, first)
     dates = list_snapshots(snapshots_dir)
     earlier = [d for d in dates if d < as_of]
     previous = earlier[-1] if earlier else None

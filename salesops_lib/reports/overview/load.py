@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -23,6 +24,8 @@ class OverviewData:
         opportunities: ``fct_opportunities`` rows of the region.
         quota_attainment: ``fct_quota_attainment`` rows of the region.
         reps: ``dim_reps`` rows of the region.
+        data_start: The first month booked anywhere in the snapshot (``None`` without order
+            lines): a year-on-year comparison needs data back to its base period.
     """
 
     context: ReportContext
@@ -30,6 +33,7 @@ class OverviewData:
     opportunities: pd.DataFrame = field(repr=False)
     quota_attainment: pd.DataFrame = field(repr=False)
     reps: pd.DataFrame = field(repr=False)
+    data_start: dt.date | None = None
 
 
 def load_overview(warehouse: Warehouse, region: str) -> OverviewData:
@@ -49,4 +53,12 @@ def load_overview(warehouse: Warehouse, region: str) -> OverviewData:
         opportunities=warehouse.table("fct_opportunities", region=region),
         quota_attainment=warehouse.table("fct_quota_attainment", region=region),
         reps=warehouse.table("dim_reps", region=region),
+        data_start=_data_start(warehouse),
     )
+
+
+def _data_start(warehouse: Warehouse) -> dt.date | None:
+    """The first month with any booking in the snapshot (a date only: no region's figures)."""
+    first = warehouse.query("SELECT min(order_month) AS first FROM fct_bookings_monthly")
+    value = first["first"].iloc[0]
+    return None if pd.isna(value) else pd.Timestamp(value).date()

@@ -52,7 +52,7 @@ def executive_summary(data: OverviewData) -> narrative.Html:
     as_of = data.context.as_of
     return summary.summary_html(
         data.context.region_name,
-        compare_bookings_12m(data.bookings_monthly, as_of),
+        compare_bookings_12m(data.bookings_monthly, as_of, data.data_start),
         summarize_pipeline(data.opportunities),
         summarize_attainment(attainment_ytd(data.quota_attainment, as_of)),
         has_quotas=not data.quota_attainment.empty,
@@ -64,8 +64,8 @@ def bookings_trend_chart(data: OverviewData) -> charts.PngFigure | narrative.Htm
     if gap := needs(data.context, BOOKINGS_NEEDS, "the monthly bookings trend"):
         return gap
     context = data.context
-    comparison = compare_bookings_12m(data.bookings_monthly, context.as_of)
-    title = f"{context.region_name}: {summary.growth_phrase(comparison.growth)}"
+    comparison = compare_bookings_12m(data.bookings_monthly, context.as_of, data.data_start)
+    title = f"{context.region_name}: {summary.growth_phrase(comparison)}"
     figure = overview_charts.monthly_bookings_chart(
         monthly_bookings(data.bookings_monthly, context.as_of),
         charts.region_palette(context.region_ids),
@@ -78,7 +78,9 @@ def bookings_trend_table(data: OverviewData) -> charts.DisplayTable | narrative.
     """The last 12 months' bookings against the same months a year earlier, formatted."""
     if gap := needs(data.context, BOOKINGS_NEEDS, "the month-by-month bookings comparison"):
         return gap
-    table = bookings_by_month_table(monthly_bookings(data.bookings_monthly, data.context.as_of))
+    table = bookings_by_month_table(
+        monthly_bookings(data.bookings_monthly, data.context.as_of), data.data_start
+    )
     table = table.assign(month=table["month"].dt.strftime("%b %Y"))
     return charts.format_table(
         table,
@@ -168,7 +170,7 @@ def _rounded(ratio: float | None) -> float | None:
 def headline_numbers(data: OverviewData) -> dict[str, Any]:
     """The report's headline numbers, for the runner's index page (plain JSON values)."""
     as_of = data.context.as_of
-    bookings = compare_bookings_12m(data.bookings_monthly, as_of)
+    bookings = compare_bookings_12m(data.bookings_monthly, as_of, data.data_start)
     pipeline = summarize_pipeline(data.opportunities)
     attainment = summarize_attainment(attainment_ytd(data.quota_attainment, as_of))
     return {

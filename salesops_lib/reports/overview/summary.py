@@ -15,10 +15,21 @@ FLAT_GROWTH = 0.005
 """Growth smaller than this (in either direction) is called flat."""
 
 
-def growth_phrase(growth: float | None) -> str:
+def _no_base(bookings: BookingsComparison) -> str:
+    """Why there is no 12-month comparison, naming the real missing input."""
+    if bookings.data_start is not None:
+        return (
+            f"the data start in {bookings.data_start:%b %Y}: no full prior 12 months "
+            "to compare with"
+        )
+    return "no bookings in the prior 12 months to compare with"
+
+
+def growth_phrase(bookings: BookingsComparison) -> str:
     """Describe 12-month bookings growth: ``Bookings up 12% on the prior 12 months``."""
+    growth = bookings.growth
     if growth is None:
-        return "no bookings in the prior 12 months to compare with"
+        return _no_base(bookings)
     if abs(growth) < FLAT_GROWTH:
         return "Bookings flat on the prior 12 months"
     direction = "up" if growth > 0 else "down"
@@ -32,7 +43,7 @@ def bookings_sentence(region_name: str, bookings: BookingsComparison) -> str:
         f"{region_name} booked {format_money(bookings.last_12m)} in the last 12 months ({window})"
     )
     if bookings.growth is None:
-        return f"{text}, with no bookings in the prior 12 months to compare with."
+        return f"{text}; {_no_base(bookings)}."
     if abs(bookings.growth) < FLAT_GROWTH:
         change = "flat on"
     else:

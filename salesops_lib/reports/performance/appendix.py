@@ -9,12 +9,14 @@ import pandas as pd
 from salesops_lib.core.frames import to_cents
 from salesops_lib.reports import charts, narrative
 from salesops_lib.reports.base import Headlines, headline_base, report_provenance
-from salesops_lib.reports.performance.diagnosis import Diagnosis
+from salesops_lib.reports.performance.diagnosis import Diagnosis, scope_bookings
 
 DEFINITIONS: dict[str, str] = {
     "Attainment": "Bookings / quota over the same rep-months (no attainment when the quota is "
     "0). In this report the period's attainment counts the plan's quota for every month of the "
-    "period (month, quarter or year, months still ahead included) against bookings so far.",
+    "period (month, quarter or year, months still ahead included) against bookings so far. A "
+    "rep's bookings are all their order lines, in any region; a region's (or the company's) "
+    "are the order lines booked in it, against the quota of its reps.",
     "Gap to quota": "max(quota - bookings, 0); needed per month = gap / days left in the "
     "period x 30.4375.",
     "Share of reps at or above 100% / below 50%": "Among reps with a quota above 0.",
@@ -84,7 +86,9 @@ def headline_numbers(diagnosis: Diagnosis) -> dict[str, Any]:
         "compare_to": None if data.compare_to is None else data.compare_to.isoformat(),
         "period": data.period,
         "quota_period": _round(region["quota_amount"].sum(), 2) if len(region) else None,
-        "bookings_period": _round(region["bookings_amount"].sum(), 2) if len(region) else None,
+        "bookings_period": None
+        if "order_lines" in data.context.empty_tables
+        else round(scope_bookings(data), 2),
         "attainment_period": _round(region["attainment"].iloc[0], 4) if len(region) else None,
         "open_pipeline": round(int(to_cents(open_deals["amount"]).sum()) / 100, 2),
         "pipeline_change": None

@@ -15,7 +15,6 @@ from matplotlib.ticker import PercentFormatter
 
 from salesops_lib.analytics.performance.velocity import FACTORS
 from salesops_lib.core.frames import to_cents
-from salesops_lib.data.schema import OPEN_STAGES
 from salesops_lib.reports import charts, missing_data, narrative
 from salesops_lib.reports.charts import HOUSE_COLORS, HOUSE_RC, PngFigure, money_formatter
 from salesops_lib.reports.narrative import format_money, format_pct
@@ -149,7 +148,7 @@ def bottleneck_chart(diagnosis: Diagnosis) -> PngFigure | narrative.Html:
         return _missing("Time in stage needs opportunity stage history.")
     if diagnosis.data.context.is_company:
         wide = tests.pivot(index="stage", columns="region_id", values="time_ratio")
-        wide = wide.reindex(list(OPEN_STAGES))
+        wide = wide.reindex(list(diagnosis.data.stages.open_stages))
         with mpl.rc_context(HOUSE_RC):
             figure, axes = _axes()
             palette = charts.region_palette(diagnosis.data.context.region_ids)

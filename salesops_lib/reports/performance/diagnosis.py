@@ -57,7 +57,8 @@ class Diagnosis:
         data: The inputs.
         rep_attainment: Per-rep attainment for the period (:func:`attainment.attainment`).
         manager_attainment: Per-manager attainment for the period.
-        region_attainment: The region's (or company's) attainment for the period: one row.
+        region_attainment: The region's (or company's) attainment for the period: one row;
+            its bookings are the lines booked in the region (:func:`scope_bookings`).
         distribution: :func:`attainment.attainment_distribution` of the reps.
         leaderboard_12m: :func:`rep_trends.rep_leaderboard_12m` of the region.
         ramp: Company ramp curve (:func:`attainment.ramp_curve`).
@@ -134,7 +135,9 @@ def diagnose(data: PerformanceData) -> Diagnosis:
         data=data,
         rep_attainment=rep_rows,
         manager_attainment=attainment.attainment(qa, data.as_of, "manager", data.period),
-        region_attainment=attainment.attainment(qa, data.as_of, level, data.period),
+        region_attainment=attainment.with_scope_bookings(
+            attainment.attainment(qa, data.as_of, level, data.period), scope_bookings(data)
+        ),
         distribution=attainment.attainment_distribution(rep_rows),
         leaderboard_12m=rep_trends.rep_leaderboard_12m(qa, data.as_of),
         ramp=curve,
@@ -164,8 +167,15 @@ def diagnose(data: PerformanceData) -> Diagnosis:
             history=[data.in_region(data.opportunities_before)]
             if len(data.opportunities_before)
             else [],
+            stages=data.stages,
         ),
     )
+
+
+def scope_bookings(data: PerformanceData) -> float:
+    """The region's (or company's) order lines booked in the period to date, any rep."""
+    lines = data.bookings_by_product
+    return float(lines.loc[lines["period_window"] == "current", "amount"].sum())
 
 
 def _waterfall(data: PerformanceData) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:

@@ -25,7 +25,7 @@ from salesops_lib.analytics.performance.periods import (
 )
 from salesops_lib.core.config import ALL_REGIONS, settings
 from salesops_lib.core.errors import ParameterError
-from salesops_lib.data.schema import OPEN_STAGES
+from salesops_lib.core.stages import StageModel
 from salesops_lib.data.snapshot import list_snapshots
 from salesops_lib.reports.base import ReportContext, report_context, store_slice
 
@@ -68,6 +68,7 @@ class PerformanceData:
             product_family, quantity, amount.
         weekly: Bookings per region and complete week (:func:`anomaly.weekly_bookings`).
         region_targets: ``fct_region_targets`` rows of the region.
+        stages: The snapshot's stage model (the warehouse's ``stage_model``).
     """
 
     context: ReportContext
@@ -85,6 +86,7 @@ class PerformanceData:
     bookings_by_product: pd.DataFrame = field(repr=False)
     weekly: pd.DataFrame = field(repr=False)
     region_targets: pd.DataFrame = field(repr=False)
+    stages: StageModel = field(repr=False)
 
     @property
     def region(self) -> str:
@@ -181,6 +183,7 @@ def load_performance(
         with Warehouse.open(earlier, snapshots_dir=folder) as old:
             before = old.table("fct_opportunities", columns=OPPORTUNITY_COLUMNS)
     context = report_context(warehouse, region)
+    stages = warehouse.stage_model
     return PerformanceData(
         context=context,
         compare_to=earlier,
@@ -192,21 +195,26 @@ def load_performance(
         opportunities_before=before,
         stage_changes=warehouse.table("fct_stage_changes", columns=STAGE_CHANGE_COLUMNS),
         stage_tests=_in_funnel_order(
-            store_slice(warehouse, "an_stage_tests", context), "region_id"
+            store_slice(warehouse, "an_stage_tests", context), stages, "region_id"
         ),
         rep_stage_tests=_in_funnel_order(
-            store_slice(warehouse, "an_rep_stage_tests", context), "owner_rep_id"
+            store_slice(warehouse, "an_rep_stage_tests", context), stages, "owner_rep_id"
         ),
-        stage_conversion=_in_funnel_order(store_slice(warehouse, "an_stage_conversion", context)),
+        stage_conversion=_in_funnel_order(
+            store_slice(warehouse, "an_stage_conversion", context), stages
+        ),
         bookings_by_product=_bookings_by_product(warehouse, region, as_of, period),
         weekly=_weekly(warehouse, as_of),
         region_targets=warehouse.table("fct_region_targets", region=region),
+        stages=stages,
     )
 
 
-def _in_funnel_order(rows: pd.DataFrame, group: str | None = None) -> pd.DataFrame:
+def _in_funnel_order(
+    rows: pd.DataFrame, stages: StageModel, group: str | None = None
+) -> pd.DataFrame:
     """Store rows without their scope, by group then open stage in funnel order."""
-    position = rows["stage"].map({stage: i for i, stage in enumerate(OPEN_STAGES)})
+    position = rows["stage"].map({stage: i for i, stage in enumerate(stages.open_stages)})
     keys = [group, "_position"] if group else ["_position"]
     ordered = rows.assign(_position=position).sort_values(keys, kind="stable")
     return ordered.drop(columns=["scope", "_position"]).reset_index(drop=True)

@@ -26,7 +26,6 @@ from salesops_lib.analytics.planning import ramp_from_curve
 from salesops_lib.analytics.planning.quotas import METHODS
 from salesops_lib.core.config import ALL_REGIONS
 from salesops_lib.core.errors import ParameterError
-from salesops_lib.data.schema import OPEN_STAGES
 from salesops_lib.reports.base import ReportContext, report_context
 
 if TYPE_CHECKING:
@@ -269,8 +268,6 @@ def _monthly_bookings(warehouse: Warehouse, region: str) -> pd.DataFrame:
 
 def _accounts(warehouse: Warehouse, region: str, as_of: dt.date) -> pd.DataFrame:
     start = as_of - pd.DateOffset(months=12)
-    stages = list(OPEN_STAGES)
-    marks = ", ".join("?" for _ in stages)
     return warehouse.query(
         f"""
         WITH booked AS (
@@ -278,7 +275,7 @@ def _accounts(warehouse: Warehouse, region: str, as_of: dt.date) -> pd.DataFrame
             WHERE order_date > ? AND order_date <= ? GROUP BY account_id),
         pipeline AS (
             SELECT account_id, sum(amount) AS open_pipeline, count(*) AS open_deals
-            FROM fct_opportunities WHERE stage IN ({marks}) GROUP BY account_id)
+            FROM fct_opportunities WHERE NOT is_closed GROUP BY account_id)
         SELECT a.account_id, a.account_name, a.size_band, a.region_id,
                a.owner_rep_id AS rep_id,
                CAST(coalesce(b.l12m_bookings, 0) AS DOUBLE) AS l12m_bookings,
@@ -292,15 +289,13 @@ def _accounts(warehouse: Warehouse, region: str, as_of: dt.date) -> pd.DataFrame
         WHERE {_in_scope("a.region_id")}
         ORDER BY a.account_id
         """,
-        [start.date(), as_of, *stages, region == ALL_REGIONS, region],
+        [start.date(), as_of, region == ALL_REGIONS, region],
     ).assign(potential=lambda f: f["l12m_bookings"] + f["open_pipeline"])
 
 
 def _deals(warehouse: Warehouse, region: str, as_of: dt.date) -> pd.DataFrame:
     quarter = pd.Period(as_of, freq="Q")
     first, last = quarter.start_time.date(), quarter.end_time.date()
-    stages = list(OPEN_STAGES)
-    marks = ", ".join("?" for _ in stages)
     return warehouse.query(
         f"""
         WITH regions AS (SELECT region_id FROM dim_regions WHERE {_in_scope()}),
@@ -311,7 +306,7 @@ def _deals(warehouse: Warehouse, region: str, as_of: dt.date) -> pd.DataFrame:
             WHERE is_closed AND close_date > ? AND close_date <= ? GROUP BY region_id),
         pipeline AS (
             SELECT region_id, sum(amount) AS open_pipeline FROM fct_opportunities
-            WHERE stage IN ({marks}) AND close_date <= ? GROUP BY region_id),
+            WHERE NOT is_closed AND close_date <= ? GROUP BY region_id),
         plan AS (
             SELECT region_id, sum(quota_amount) AS quarter_quota FROM fct_quota_plan
             WHERE month BETWEEN ? AND ? GROUP BY region_id),
@@ -332,7 +327,7 @@ def _deals(warehouse: Warehouse, region: str, as_of: dt.date) -> pd.DataFrame:
         [
             region == ALL_REGIONS, region,
             as_of - dt.timedelta(days=WIN_RATE_DAYS), as_of,
-            *stages, last,
+            last,
             first, last,
             first, as_of,
         ],

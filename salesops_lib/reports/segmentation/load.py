@@ -219,11 +219,45 @@ def load_report(
     if n_clusters:
         result = _with_clusters(result, warehouse, n_clusters)
         computed_now.append("clusters")
-    accounts = warehouse.table(
-        "dim_accounts", region=region, columns=["account_id", "account_name", "owner_rep_id"]
-    )
+    accounts = region_accounts(warehouse, region)
     reps = warehouse.table("dim_reps", columns=["rep_id", "rep_name"])
     return report_from_result(context, result, accounts, reps, tuple(computed_now))
+
+
+REGION_ACCOUNTS_SQL = """
+WITH sold AS (
+    SELECT account_id, rep_id, count(*) AS lines FROM fct_bookings
+    WHERE region_id = ? GROUP BY account_id, rep_id
+),
+seller AS (
+    SELECT account_id, rep_id FROM sold
+    QUALIFY row_number() OVER (PARTITION BY account_id ORDER BY lines DESC, rep_id) = 1
+)
+SELECT a.account_id, a.account_name, seller.rep_id AS owner_rep_id
+FROM dim_accounts AS a JOIN seller USING (account_id)
+ORDER BY a.account_id
+"""
+
+
+def region_accounts(warehouse: Warehouse, region: str) -> pd.DataFrame:
+    """The customers of a region's report, with their name and the rep who owns them there.
+
+    Bookings belong to the region of each order line, so a customer may buy in several regions:
+    a region's customers are those with lines booked in it (whatever their home region), and
+    the owner shown in a region is the rep with the most of the customer's lines booked there
+    (ties: the smallest rep id). The company view lists every account once, with its owner.
+
+    Args:
+        warehouse: An open warehouse.
+        region: Region id or ``all``.
+
+    Returns:
+        One row per customer: account_id, account_name, owner_rep_id; sorted by account_id.
+    """
+    if region == ALL_REGIONS:
+        columns = ["account_id", "account_name", "owner_rep_id"]
+        return warehouse.table("dim_accounts", columns=columns)
+    return warehouse.query(REGION_ACCOUNTS_SQL, [region])
 
 
 def report_from_result(
@@ -238,7 +272,7 @@ def report_from_result(
     Args:
         context: The report's context.
         result: The region's segmentation.
-        accounts: ``dim_accounts`` rows of the region (account_id, account_name, owner_rep_id).
+        accounts: The region's customers (:func:`region_accounts`).
         reps: ``dim_reps`` rows (rep_id, rep_name).
         computed_now: What was computed when the report ran.
 

@@ -16,7 +16,16 @@ from salesops_lib.core.errors import ParameterError, SnapshotError
 from salesops_lib.data.schema import TABLES
 from salesops_lib.data.snapshot import SnapshotWriter, parse_as_of
 from salesops_lib.sources.demo import calendar as cal
-from salesops_lib.sources.demo import comp, orders, pipeline, plan, planning, shape, truth
+from salesops_lib.sources.demo import (
+    comp,
+    orders,
+    outlook,
+    pipeline,
+    plan,
+    planning,
+    shape,
+    truth,
+)
 from salesops_lib.sources.demo import submissions as demo_submissions
 
 SCALES: dict[str, int] = {
@@ -122,17 +131,23 @@ def generate_demo(
     )
     plants = planning.choose_plants(company, calendar)  # planning report's plants (issue 15)
     company = planning.plant_territory(company, plants)
-    volume = orders.plan_volume(company, calendar, lines)
-    quota_to_as_of = float(volume.quotas_to_as_of(calendar).sum())  # not the planned months
     deals = pipeline.build_pipeline(
-        _rng(seed, _PIPELINE_KEY),
-        company,
-        calendar,
-        pipeline.opportunity_count(lines),
-        won_amount_target=plan.WON_DEALS_SHARE_OF_BOOKINGS * quota_to_as_of,
+        _rng(seed, _PIPELINE_KEY), company, calendar, pipeline.opportunity_count(lines)
+    )
+    # won deals are booked as orders (issue 12): the run-rate orders make up the other lines
+    won_lines = pipeline.booked_line_count(deals, calendar)
+    volume = orders.plan_volume(company, calendar, max(lines - won_lines, lines // 2))
+    quota_to_as_of = np.bincount(  # per region, not the planned months
+        company.rep_region,
+        volume.quotas_to_as_of(calendar).sum(axis=1),
+        len(company.region_ids),
+    )
+    deals = pipeline.price_deals(
+        deals, company, calendar, plan.WON_DEALS_SHARE_OF_BOOKINGS * quota_to_as_of
     )
     answers = truth.build_truth(company, deals, calendar, seed, lines)
     answers["planning"] = planning.planning_truth(company, calendar, plants)
+    answers["quarter_outlook"] = outlook.quarter_outlook(company, calendar, volume)  # issue 12
     answers["forecast_call"] = demo_submissions.truth_entry(company, calendar)  # issue 16
     truth_file = truth.truth_bytes(answers)
     planned = planning.plant_quotas(volume, company, calendar, plants)
@@ -141,13 +156,7 @@ def generate_demo(
         company,
         calendar,
         quotas,
-        lambda m: orders.sample_month(
-            company,
-            calendar,
-            volume,
-            m,
-            _rng(seed, _ORDERS_KEY, *calendar.months[m].timetuple()[:2]),
-        ),
+        lambda m: _month_lines(company, calendar, volume, deals, m, seed),
     )
     truth_file = truth.truth_bytes({**answers, "compensation": comp_demo.truth})
     source = f"demo seed={seed} order_lines={lines} weeks={weeks}"
@@ -171,14 +180,50 @@ def generate_demo(
             writers.append(writer)
         for m, month in enumerate(calendar.months):
             report(f"order lines {month:%Y-%m} ({m + 1}/{len(calendar.months)})")
-            chunk = orders.sample_month(
-                company, calendar, volume, m, _rng(seed, _ORDERS_KEY, month.year, month.month)
-            )
-            _append_by_date(writers, chunk)
+            _append_by_date(writers, _month_lines(company, calendar, volume, deals, m, seed))
         report(f"publishing {weeks} snapshot(s)")
     report("forecast submissions")  # the weekly forecast call (issue 16)
     demo_submissions.write_demo_submissions(snapshots_dir, company, calendar, seed)
     return [snapshots_dir / d.isoformat() for d in calendar.snapshot_dates]
+
+
+def _month_lines(
+    company: shape.Shape,
+    calendar: cal.Calendar,
+    volume: orders.Volume,
+    deals: pipeline.Pipeline,
+    month: int,
+    seed: int,
+) -> pa.Table:
+    """The order lines of one month of the window: run-rate orders and the deals won in it.
+
+    Args:
+        company: The company.
+        calendar: The demo's dates.
+        volume: The run-rate's calibration.
+        deals: The pipeline (its deals won in the month are booked as orders).
+        month: Index into ``calendar.months``.
+        seed: The demo's seed.
+
+    Returns:
+        The month's lines, sorted by date, then order id and line number.
+    """
+    first = calendar.months[month]
+    run_rate = orders.sample_month(
+        company, calendar, volume, month, _rng(seed, _ORDERS_KEY, first.year, first.month)
+    )
+    last = min(cal.day_number(cal.next_month(first)) - 1, cal.day_number(calendar.as_of))
+    won = pipeline.booked_lines(deals, company, cal.day_number(first), last)
+    if won.num_rows == 0:
+        return run_rate
+    lines = pa.concat_tables([run_rate, won])
+    return lines.take(
+        pc.sort_indices(
+            lines,
+            sort_keys=[("order_date", "ascending"), ("order_id", "ascending"),
+                       ("line_number", "ascending")],
+        )
+    )  # fmt: skip
 
 
 def _append_by_date(writers: list[SnapshotWriter], chunk: pa.Table) -> None:

@@ -5,8 +5,11 @@ The order rate of an account on a day is
     rate(account) x season/quarter-end/weekend(day) x ramp(owner, day) x active(account, day)
     x productivity(owner) x anomaly(region, day) x calibration
 
-and the number of orders that day is Poisson with that mean. Quotas are the expected bookings
-with productivity 1 and no anomaly, so an ordinary fully ramped rep lands near 100%.
+and the number of orders that day is Poisson with that mean: the run-rate business (no
+opportunity). Won deals are booked as orders on top of it (``deals``), drawn in proportion to the
+same rates and :data:`plan.WON_DEALS_SHARE_OF_BOOKINGS` of expected bookings; quotas are the
+expected bookings of both with productivity 1 and no anomaly, so an ordinary fully ramped rep
+lands near 100%.
 """
 
 from __future__ import annotations
@@ -25,10 +28,10 @@ from salesops_lib.sources.demo.shape import Shape, region_index
 
 _GROUP_LINES = np.array([plan.expected_capped_count(g.extra_lines_mean) for g in plan.GROUPS])
 _GROUP_QTY = np.array([1.0 + g.extra_quantity_mean for g in plan.GROUPS])
-_GROUP_EXTRA_LINES = np.array([g.extra_lines_mean for g in plan.GROUPS])
+GROUP_EXTRA_LINES = np.array([g.extra_lines_mean for g in plan.GROUPS])
 _GROUP_EXTRA_QTY = np.array([g.extra_quantity_mean for g in plan.GROUPS])
-_GROUP_DISCOUNT = np.array([g.discount_mean for g in plan.GROUPS])
-_GROUP_DISCOUNT_SD = np.array([g.discount_sd for g in plan.GROUPS])
+GROUP_DISCOUNT = np.array([g.discount_mean for g in plan.GROUPS])
+GROUP_DISCOUNT_SD = np.array([g.discount_sd for g in plan.GROUPS])
 _GROUP_MIX = np.array([g.family_mix for g in plan.GROUPS])
 _GROUP_MIX = _GROUP_MIX / _GROUP_MIX.sum(axis=1, keepdims=True)
 _GROUP_GROWTH = np.array([g.growth for g in plan.GROUPS])
@@ -137,7 +140,7 @@ def expected_order_value(shape: Shape, calendar: Calendar, first_day: int) -> np
     family_mean = np.bincount(shape.product_family, prices, n_families) / np.bincount(
         shape.product_family, minlength=n_families
     )
-    line_value = _GROUP_MIX @ family_mean * _GROUP_QTY * (1.0 - _GROUP_DISCOUNT)
+    line_value = _GROUP_MIX @ family_mean * _GROUP_QTY * (1.0 - GROUP_DISCOUNT)
     return _GROUP_LINES * line_value
 
 
@@ -172,7 +175,8 @@ def plan_volume(shape: Shape, calendar: Calendar, target_lines: int) -> Volume:
         actual = base[in_window] * actual_factor(shape, calendar, days[in_window])
         raw_lines += float((actual.sum(axis=0) * lines_per_order).sum())
     calibration = target_lines / raw_lines
-    quotas = np.round(raw_quotas * calibration, -2)
+    # quotas are the expected bookings: run-rate orders plus the won deals booked as orders
+    quotas = np.round(raw_quotas * calibration / (1.0 - plan.WON_DEALS_SHARE_OF_BOOKINGS), -2)
     return Volume(calibration=calibration, quotas=quotas)
 
 
@@ -201,14 +205,14 @@ def sample_month(
     order_day = np.repeat(days[day_idx], repeats)
     order_account = np.repeat(account, repeats)
     group = shape.account_group[order_account]
-    n_lines = np.minimum(1 + rng.poisson(_GROUP_EXTRA_LINES[group]), plan.MAX_LINES_PER_ORDER)
+    n_lines = np.minimum(1 + rng.poisson(GROUP_EXTRA_LINES[group]), plan.MAX_LINES_PER_ORDER)
     line_order = np.repeat(np.arange(len(order_day)), n_lines)
     line_number = np.arange(len(line_order)) - np.repeat(np.cumsum(n_lines) - n_lines, n_lines) + 1
     line_group = group[line_order]
     line_day = order_day[line_order]
-    product = _draw_products(shape, rng, line_group)
+    product = draw_products(shape, rng, line_group)
     quantity = 1 + rng.poisson(_GROUP_EXTRA_QTY[line_group])
-    raw_discount = rng.normal(_GROUP_DISCOUNT[line_group], _GROUP_DISCOUNT_SD[line_group])
+    raw_discount = rng.normal(GROUP_DISCOUNT[line_group], GROUP_DISCOUNT_SD[line_group])
     discount = np.clip(np.round(raw_discount, 2), 0.0, 0.6) + 0.0
     raised = day_number(calendar.price_increase_date)
     unit_price = np.where(
@@ -292,7 +296,7 @@ def line_amount(quantity: np.ndarray, unit_price: np.ndarray, discount: np.ndarr
     return ((hundredths_of_cents + 50) // 100) / 100.0
 
 
-def _draw_products(shape: Shape, rng: np.random.Generator, line_group: np.ndarray) -> np.ndarray:
+def draw_products(shape: Shape, rng: np.random.Generator, line_group: np.ndarray) -> np.ndarray:
     """Draw a family from each line's group mix, then a product uniformly within the family."""
     cumulative = np.cumsum(_GROUP_MIX, axis=1)
     family = np.zeros(len(line_group), dtype=np.int64)

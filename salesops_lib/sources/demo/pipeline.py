@@ -1,9 +1,12 @@
 """Opportunities: one full life per deal, and its state on any snapshot date.
 
-Each opportunity is drawn once (created date, the stages it reaches, days in each stage, won or
-lost, amounts, the expected close date). Its state on a date is then computed from those arrays:
-the stage it was in, the amount it had, its close date after the pushes so far. The planted slips
-and pull-ins change the state on the last snapshot date only.
+Each opportunity is drawn once (the day it closes, in proportion to its account's order rate;
+the stages it reaches and the days in each, laid out backwards from that day to its created
+date; won or lost; the expected close date; its product and order lines, whose sum is its amount
+from Proposal on). Its state on a date is then computed from those arrays: the stage it was in,
+the amount it had, its close date after the pushes so far. The planted slips and pull-ins change
+the state on the last snapshot date only. Deals won on or before the as-of date are booked as
+orders (:func:`booked_lines`, see :mod:`salesops_lib.sources.demo.deals`).
 """
 
 from __future__ import annotations
@@ -17,13 +20,18 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from salesops_lib.data.schema import OPEN_STAGES, TABLES
-from salesops_lib.sources.demo import plan
+from salesops_lib.sources.demo import deals, plan
 from salesops_lib.sources.demo.calendar import Calendar, day_number
+from salesops_lib.sources.demo.deals import DealDraws, DealLines
 from salesops_lib.sources.demo.shape import Shape, region_index
 
 N_OPEN = len(OPEN_STAGES)
 _FORECAST_BY_OPEN_STAGE = np.array(["Pipeline", "Pipeline", "Best Case", "Commit"], dtype=object)
 _PROPOSAL = OPEN_STAGES.index("Proposal")
+MIN_OPPORTUNITIES = 10_000
+"""Opportunities of the smaller demos: won deals are booked as orders, and with fewer than about
+four won deals per rep and year one deal swings a rep's quarter (the median rep's attainment,
+the planning report's productivity, falls to the run-rate share)."""
 
 
 @dataclass(frozen=True)
@@ -43,7 +51,9 @@ class Pipeline:
         won: Whether it closed won.
         initial_close: Expected close date when created.
         amount: Amount at creation.
-        proposal_amount: Amount from the Proposal stage on.
+        proposal_amount: Amount from the Proposal stage on (the sum of the deal's order lines).
+        draws: Every deal's product, discount, number of lines and relative value.
+        lines: Every deal's order lines (written for the deals won on or before as-of).
         slips: Indices of planted slips.
         slip_days: Days each planted slip moves out on the last snapshot date.
         pull_ins: Indices of planted pull-ins.
@@ -63,6 +73,8 @@ class Pipeline:
     initial_close: np.ndarray
     amount: np.ndarray
     proposal_amount: np.ndarray
+    draws: DealDraws
+    lines: DealLines
     slips: np.ndarray
     slip_days: np.ndarray
     pull_ins: np.ndarray
@@ -70,8 +82,8 @@ class Pipeline:
 
 
 def opportunity_count(order_lines: int) -> int:
-    """Return the number of opportunities for a target number of order lines (1.5k to 100k)."""
-    return int(np.clip(order_lines // 25, 1500, 100_000))
+    """Return the number of opportunities for a target number of order lines (10k to 100k)."""
+    return int(np.clip(order_lines // 25, MIN_OPPORTUNITIES, 100_000))
 
 
 def build_pipeline(
@@ -81,54 +93,59 @@ def build_pipeline(
     n: int,
     won_amount_target: float | None = None,
 ) -> Pipeline:
-    """Draw every opportunity's life and plant the slips and pull-ins.
+    """Draw every opportunity's life and order lines, and plant the slips and pull-ins.
+
+    Close days follow the accounts' order rates (:func:`deals.draw_close_days`, up to
+    :data:`plan.DEAL_HORIZON_DAYS` after the as-of date); the stages are laid out backwards from
+    the close day, and a deal is kept when it was created on or before the as-of date and after
+    its account and owner existed (the first ``n`` such deals of the draws).
 
     Args:
         rng: Random generator for the pipeline.
         shape: The company.
         calendar: The demo's dates.
-        n: Number of opportunities.
-        won_amount_target: If given, deal amounts are scaled so that the deals won over the
-            window add up to about this much, keeping pipeline and bookings in proportion.
+        n: Number of opportunities (at most; in practice exactly n).
+        won_amount_target: What the deals won on or before the as-of date add up to (about),
+            passed to :func:`price_deals` (which can be called again with another target).
 
     Returns:
         The pipeline.
     """
-    start, as_of = day_number(calendar.start), day_number(calendar.as_of)
-    account = rng.integers(0, len(shape.account_ids), n)
-    owner = shape.account_owner[account]
-    earliest = np.maximum.reduce(
-        [np.full(n, start), shape.account_created_day[account], shape.rep_hire_day[owner]]
+    as_of = day_number(calendar.as_of)
+    n_draws = int(n * plan.DEAL_OVERDRAW)
+    account, close_day = deals.draw_close_days(
+        rng, shape, calendar, n_draws, as_of + plan.DEAL_HORIZON_DAYS
     )
-    created = earliest + (rng.random(n) * (as_of - earliest + 1)).astype(np.int64)
-    order = np.lexsort((account, created))
-    account, owner, created = account[order], owner[order], created[order]
-
+    shuffle = rng.permutation(n_draws)
+    account, close_day = account[shuffle], close_day[shuffle]
+    owner = shape.account_owner[account]
     bottleneck = shape.rep_region[owner] == region_index(shape, plan.BOTTLENECK_REGION, 5)
-    reached = np.ones(n, dtype=np.int64)
+    reached = np.ones(n_draws, dtype=np.int64)
     for s, p in enumerate(plan.STAGE_ADVANCE_PROBABILITY):
-        reached += (reached == s + 1) & (rng.random(n) < p)
+        reached += (reached == s + 1) & (rng.random(n_draws) < p)
+    win_draw = rng.random(n_draws)
+    means = np.tile(np.asarray(plan.STAGE_MEAN_DAYS), (n_draws, 1))
+    means[bottleneck, N_OPEN - 1] *= plan.NEGOTIATION_SLOWDOWN
+    durations = np.maximum(1, np.ceil(rng.gamma(3.0, means / 3.0))).astype(np.int64)
+    offsets = np.cumsum(durations, axis=1) - durations
+    rows = np.arange(n_draws)
+    created = close_day - offsets[rows, reached - 1] - durations[rows, reached - 1]
+    earliest = np.maximum(shape.account_created_day[account], shape.rep_hire_day[owner])
+    kept = np.flatnonzero((created >= earliest) & (created <= as_of))[:n]
+    kept = kept[np.lexsort((account[kept], created[kept]))]
+    account, owner, created, reached = account[kept], owner[kept], created[kept], reached[kept]
+    closed_on, bottleneck, win_draw = close_day[kept], bottleneck[kept], win_draw[kept]
+    entered = created[:, None] + offsets[kept]
+    n = len(kept)
+
     win_rate = np.where(
         bottleneck, plan.BOTTLENECK_WIN_RATE_FROM_NEGOTIATION, plan.WIN_RATE_FROM_NEGOTIATION
     )
-    win_draw = rng.random(n)
-    means = np.tile(np.asarray(plan.STAGE_MEAN_DAYS), (n, 1))
-    means[bottleneck, N_OPEN - 1] *= plan.NEGOTIATION_SLOWDOWN
-    durations = np.maximum(1, np.ceil(rng.gamma(3.0, means / 3.0))).astype(np.int64)
-    entered = created[:, None] + np.cumsum(durations, axis=1) - durations
-    closed_on = entered[np.arange(n), reached - 1] + durations[np.arange(n), reached - 1]
     initial_close = created + rng.integers(30, 121, n)
     pushes_at_close = _push_count(closed_on - initial_close)
     won = (reached == N_OPEN) & (win_draw < win_rate * plan.WIN_FACTOR_PER_PUSH**pushes_at_close)
 
-    product = rng.integers(0, len(shape.product_ids), n)
-    quantity = 1 + rng.poisson(6.0, n)
-    amount = np.maximum(1000.0, np.round(shape.product_price[product] * quantity, -2))
-    proposal_amount = np.maximum(1000.0, np.round(amount * rng.uniform(0.85, 1.15, n), -2))
-    if won_amount_target is not None and won.any():
-        factor = won_amount_target / proposal_amount[won].sum()
-        amount = np.maximum(1000.0, np.round(amount * factor, -2))
-        proposal_amount = np.maximum(1000.0, np.round(proposal_amount * factor, -2))
+    draws = deals.draw_deals(rng, shape, calendar, account)
 
     ids = pc.binary_join_element_wise(
         pa.scalar("OPP-"),
@@ -137,7 +154,7 @@ def build_pipeline(
     )
     names = pc.binary_join_element_wise(
         pa.array(shape.account_names).take(pa.array(account)),
-        pa.array(shape.product_names).take(pa.array(product)),
+        pa.array(shape.product_names).take(pa.array(draws.product)),
         " - ",
     )
     pipeline = Pipeline(
@@ -145,21 +162,105 @@ def build_pipeline(
         names=names,
         account=account,
         owner=owner,
-        product=product,
+        product=draws.product,
         created=created,
         stages_reached=reached,
         entered=entered,
         closed_on=closed_on,
         won=won,
         initial_close=initial_close,
-        amount=amount,
-        proposal_amount=proposal_amount,
+        amount=np.zeros(n),
+        proposal_amount=np.zeros(n),
+        draws=draws,
+        lines=DealLines.empty(),
         slips=np.zeros(0, dtype=np.int64),
         slip_days=np.zeros(0, dtype=np.int64),
         pull_ins=np.zeros(0, dtype=np.int64),
         pull_in_days=np.zeros(0, dtype=np.int64),
     )
-    return _plant_moves(rng, pipeline, as_of)
+    return price_deals(_plant_moves(rng, pipeline, as_of), shape, calendar, won_amount_target)
+
+
+def booked(pipeline: Pipeline, calendar: Calendar) -> np.ndarray:
+    """Positions of the deals won on or before the as-of date (those booked as orders)."""
+    return np.flatnonzero(pipeline.won & (pipeline.closed_on <= day_number(calendar.as_of)))
+
+
+def booked_line_count(pipeline: Pipeline, calendar: Calendar) -> int:
+    """Number of order lines of the deals won on or before the as-of date."""
+    return int(pipeline.draws.n_lines[booked(pipeline, calendar)].sum())
+
+
+def price_deals(
+    pipeline: Pipeline,
+    shape: Shape,
+    calendar: Calendar,
+    won_amount_target: np.ndarray | float | None,
+) -> Pipeline:
+    """The pipeline with every deal's lines and amounts, values scaled to the target.
+
+    Values are scaled per region, so each region's won deals make its share of its bookings
+    (a region that wins less, like the bottleneck region, wins larger deals).
+
+    Args:
+        pipeline: The pipeline (its draws).
+        shape: The company.
+        calendar: The demo's dates.
+        won_amount_target: What the deals won on or before as-of add up to (about): one amount
+            per region, or one for the company (shared in proportion to the deals' values), or
+            None for 25 times the typical values.
+
+    Returns:
+        A new pipeline: ``lines``, ``proposal_amount`` (the sum of the lines, to the cent) and
+        ``amount`` (before Proposal: that amount x a factor drawn in 0.85-1.15, rounded to
+        hundreds, at least 100).
+    """
+    won = booked(pipeline, calendar)
+    n_regions = len(shape.region_ids)
+    region = shape.account_region[pipeline.account]
+    won_value = np.bincount(region[won], pipeline.draws.value[won], n_regions)
+    if won_amount_target is None:
+        region_scale = np.full(n_regions, 25.0)
+    elif np.ndim(won_amount_target) == 0:
+        total = float(won_value.sum())
+        region_scale = np.full(n_regions, float(won_amount_target) / total if total else 25.0)
+    else:
+        target = np.asarray(won_amount_target, dtype=float)
+        region_scale = np.where(won_value > 0, target / np.where(won_value > 0, won_value, 1), 25.0)
+    lines = deals.deal_lines(
+        pipeline.draws, shape, calendar, pipeline.closed_on, region_scale[region]
+    )
+    proposal_amount = lines.deal_amounts(len(pipeline.closed_on))
+    amount = np.maximum(100.0, np.round(proposal_amount * pipeline.draws.amount_noise, -2))
+    return dataclasses.replace(
+        pipeline, lines=lines, proposal_amount=proposal_amount, amount=amount
+    )
+
+
+def booked_lines(pipeline: Pipeline, shape: Shape, first: int, last: int) -> pa.Table:
+    """The order lines of the deals won with a close day in [first, last] (day numbers).
+
+    Args:
+        pipeline: The pipeline.
+        shape: The company.
+        first: First close day.
+        last: Last close day (at most the as-of date: later wins are not booked yet).
+
+    Returns:
+        One order per deal on its close day (``order_lines`` schema, ``opportunity_id`` set).
+    """
+    booked = np.flatnonzero(
+        pipeline.won & (pipeline.closed_on >= first) & (pipeline.closed_on <= last)
+    )
+    return deals.won_deal_lines(
+        shape,
+        pipeline.opportunity_ids,
+        pipeline.account,
+        pipeline.product,
+        pipeline.lines,
+        booked,
+        pipeline.closed_on,
+    )
 
 
 def _push_count(overdue_days: np.ndarray) -> np.ndarray:

@@ -8,7 +8,7 @@ from typing import Any
 
 import numpy as np
 
-from salesops_lib.sources.demo import plan
+from salesops_lib.sources.demo import deals, plan
 from salesops_lib.sources.demo.calendar import Calendar, day_number, from_day_number
 from salesops_lib.sources.demo.orders import anomaly_region_index
 from salesops_lib.sources.demo.pipeline import Pipeline, close_dates
@@ -107,6 +107,37 @@ def build_truth(
             },
         },
         "pipeline_moves": _moves(pipeline, calendar),
+        "linked_pipeline": linked_pipeline(pipeline, calendar),
+    }
+
+
+def linked_pipeline(pipeline: Pipeline, calendar: Calendar) -> dict[str, Any]:
+    """How won deals are booked as orders, and the share of bookings they plan to be.
+
+    Args:
+        pipeline: The opportunities (with their order lines).
+        calendar: The demo's dates.
+
+    Returns:
+        The ``linked_pipeline`` entry: the planned share, the rule linking a won deal to its
+        order, and the won deals booked up to the as-of date (count and amount, to the cent).
+    """
+    booked = pipeline.won & (pipeline.closed_on <= day_number(calendar.as_of))
+    return {
+        "won_deals_share_of_bookings": plan.WON_DEALS_SHARE_OF_BOOKINGS,
+        "share_rule": (
+            "expected bookings = run-rate orders (no opportunity) + won deals; won deals are "
+            "drawn in proportion to the accounts' order rates, so their share is steady over "
+            "time, regions and reps; quotas are the expected total of both"
+        ),
+        "link": (
+            "every opportunity Closed Won on or before as-of is one order on its close date: "
+            "its account, owner rep and product, 1-5 lines with opportunity_id set, whose "
+            "amounts add up to the deal's amount to the cent; run-rate lines have no opportunity"
+        ),
+        "order_id_rule": f"{deals.ORDER_ID_PREFIX}<opportunity number>",
+        "won_deals_booked": int(booked.sum()),
+        "won_amount_booked": round(float(pipeline.proposal_amount[booked].sum()), 2),
     }
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from dataclasses import field as dataclass_field
 from pathlib import Path
 
 import pandas as pd
@@ -29,12 +30,14 @@ class BuiltTables:
         tables: Table name -> rows with exactly the table's columns (missing tables empty).
         issues: Every issue of the import.
         source_rows: File name -> data rows read.
+        extras: Extra snapshot files by name (such as the stage model's ``_stages.json``).
     """
 
     as_of: dt.date
     tables: dict[str, pd.DataFrame]
     issues: pd.DataFrame
     source_rows: dict[str, int]
+    extras: dict[str, bytes] = dataclass_field(default_factory=dict)
 
 
 def empty_table(name: str) -> pd.DataFrame:
@@ -95,4 +98,6 @@ def write_built(built: BuiltTables, snapshots_dir: Path, source: str, overwrite:
             frame = built.tables.get(name)
             writer.write_table(name, to_arrow(name, empty_table(name) if frame is None else frame))
         writer.write_extra(QUARANTINE_FILE, to_json_bytes(built.issues))
+        for filename, content in sorted(built.extras.items()):
+            writer.write_extra(filename, content)
     return writer.final_dir

@@ -12,12 +12,21 @@ from salesops_lib.core.errors import ContractError, SnapshotError
 from salesops_lib.data.snapshot import open_snapshot, parse_as_of, sha256_file
 from salesops_lib.sources.importer.build import BuiltTables, write_built
 from salesops_lib.sources.importer.crm import build_crm
-from salesops_lib.sources.importer.mapping import load_mapping
+from salesops_lib.sources.importer.mapping import Mapping, load_mapping
 from salesops_lib.sources.importer.orders import build_order_lines
+from salesops_lib.sources.importer.plan_files import add_plan_files
 from salesops_lib.sources.importer.quarantine import summarize
-from salesops_lib.sources.importer.sources import load_sources
+from salesops_lib.sources.importer.sources import LoadedSource, load_sources
 
-RECIPES = {"crm_opportunities": build_crm, "order_lines": build_order_lines}
+
+def build_order_book(
+    mapping: Mapping, sources: dict[str, LoadedSource], as_of: dt.date | None
+) -> BuiltTables:
+    """The ``order_lines`` recipe: the order book, then its quota and target files (if named)."""
+    return add_plan_files(mapping, sources, build_order_lines(mapping, sources, as_of))
+
+
+RECIPES = {"crm_opportunities": build_crm, "order_lines": build_order_book}
 
 
 @dataclass(frozen=True)

@@ -21,13 +21,19 @@ Rules (documented in config/mappings/maven_crm.yml too):
   ``unknown``, size band ``Unknown``), and flagged ``missing_account`` as ``imputed``, so pipeline,
   funnel and forecast counts equal the source. A WON deal with no account is quarantined: a
   booking needs a customer. No source name can take the id ``no-account`` (it is reserved).
+* Stages are the workspace's own (``stages:`` in the workbench configuration,
+  :mod:`salesops_lib.core.stages`): ``stages`` rules map source stage names onto them (a mapping
+  without rules maps each configured stage name onto itself), and the snapshot records the
+  model in ``_stages.json``. A deal's forecast category is its stage's default category (the
+  source has none).
 * Deals: stage through ``stages``; product through ``product_aliases`` (``corrected``); a blank
   owner, stage or product, an unknown one, a duplicated id, a negative amount, a close
   before create, or a date after the as-of date quarantines the deal. Open deals without a close
   date get the as-of date, without an amount the product's list price, without a created date
   the as-of date (``imputed``); closed deals without them are quarantined.
 * Stage history: open deals enter their stage on the created date; closed deals enter
-  ``options.closed_entry_stage`` on the created date and their closed stage on the close date.
+  ``options.closed_entry_stage`` (an open stage; default the second open stage, or the only
+  one) on the created date and their closed stage on the close date.
 * Order lines: one per won deal (quantity 1, unit price = amount, discount 0) on the close date.
 * Quotas and region targets: none (empty tables).
 """
@@ -39,7 +45,10 @@ import datetime as dt
 import numpy as np
 import pandas as pd
 
-from salesops_lib.data.schema import OPEN_STAGES, UNKNOWN_SIZE_BAND
+from salesops_lib.core.config import configured_stage_model
+from salesops_lib.core.errors import ConfigError
+from salesops_lib.core.stages import STAGE_FILE, StageModel
+from salesops_lib.data.schema import UNKNOWN_SIZE_BAND
 from salesops_lib.sources.importer.build import BuiltTables, empty_table
 from salesops_lib.sources.importer.ids import derive_ids
 from salesops_lib.sources.importer.mapping import Mapping
@@ -48,7 +57,6 @@ from salesops_lib.sources.importer.quarantine import check_failed_share, combine
 from salesops_lib.sources.importer.rules import RuleBook, duplicated_ids, source_columns
 from salesops_lib.sources.importer.sources import LoadedSource
 
-CLOSED_CATEGORY = {"Closed Won": "Closed", "Closed Lost": "Omitted"}
 NO_ACCOUNT_SLUG = "no-account"
 """Account slug of the per-region placeholder for deals without an account (reserved)."""
 NO_ACCOUNT_NAME = "(no account)"
@@ -105,6 +113,18 @@ def _with_placeholder(account_info: pd.DataFrame) -> pd.DataFrame:
     return pd.concat([account_info, placeholder.reindex(columns=account_info.columns)])
 
 
+def _closed_entry_stage(mapping: Mapping, model: StageModel) -> str:
+    """The open stage a closed deal's history starts in (``options.closed_entry_stage``)."""
+    default = model.open_stages[min(1, len(model.open_stages) - 1)]
+    entry = str(mapping.options.get("closed_entry_stage", default))
+    if entry not in model.open_stages:
+        raise ConfigError(
+            f"mapping {mapping.name}: options.closed_entry_stage {entry!r} is not an open stage "
+            f"of the workspace's stage model; allowed: {', '.join(model.open_stages)}"
+        )
+    return entry
+
+
 def build_crm(
     mapping: Mapping, sources: dict[str, LoadedSource], as_of: dt.date | None
 ) -> BuiltTables:
@@ -117,8 +137,13 @@ def build_crm(
         as_of: The snapshot date; ``None`` uses the latest date in the deals.
 
     Returns:
-        The tables and every issue.
+        The tables, every issue, and the workspace's stage model as ``_stages.json``.
+
+    Raises:
+        ConfigError: If ``options.closed_entry_stage`` is not an open stage of the model.
     """
+    model = configured_stage_model()
+    entry_stage = _closed_entry_stage(mapping, model)
     teams, accounts_src, products_src, deals = (
         sources["teams"],
         sources["accounts"],
@@ -194,7 +219,7 @@ def build_crm(
 
     # deals
     book = RuleBook(d, deals.file, d["opportunity_id"], source_columns(mapping, "pipeline"))
-    stage_map = mapping.stage_map(as_of)
+    stage_map = mapping.stage_map(as_of) or {n.casefold(): n for n in model.names}
     stage = norm_key(d["stage"]).map(stage_map)
     owner = norm_key(d["owner"]).map(rep_of_name)
     region = owner.map(region_of_rep)
@@ -205,9 +230,9 @@ def build_crm(
     product = product_key.map(lambda k: alias.get(k, k)).map(product_of_name)
     no_account = d["account"].isna()
     account_key = norm_key(d["account"]).where(~no_account, _NO_ACCOUNT_KEY)
-    is_open = stage.isin(OPEN_STAGES)
+    is_open = stage.isin(model.open_stages)
     is_closed = stage.notna() & ~is_open
-    is_won = stage.eq("Closed Won")
+    is_won = stage.eq(model.won_stage)
 
     book.hit(
         duplicated_ids(d["opportunity_id"]),
@@ -371,12 +396,13 @@ def build_crm(
             "stage": kept["stage"],
             "amount": kept["amount"],
             "close_date": kept["close_date"],
-            "forecast_category": kept["stage"].map(CLOSED_CATEGORY).fillna("Pipeline"),
+            "forecast_category": kept["stage"].map(
+                {s.name: s.forecast_category for s in model.stages}
+            ),
             "push_count": 0,
         }
     )
-    closed = opportunities[~opportunities["stage"].isin(OPEN_STAGES)]
-    entry_stage = str(mapping.options.get("closed_entry_stage", OPEN_STAGES[1]))
+    closed = opportunities[~opportunities["stage"].isin(model.open_stages)]
     history = pd.concat(
         [
             pd.DataFrame(
@@ -384,7 +410,7 @@ def build_crm(
                     "opportunity_id": opportunities["opportunity_id"],
                     "sequence": 1,
                     "stage": opportunities["stage"].where(
-                        opportunities["stage"].isin(OPEN_STAGES), entry_stage
+                        opportunities["stage"].isin(model.open_stages), entry_stage
                     ),
                     "entered_date": opportunities["created_date"],
                 }
@@ -400,7 +426,7 @@ def build_crm(
         ],
         ignore_index=True,
     )
-    won = opportunities[opportunities["stage"] == "Closed Won"]
+    won = opportunities[opportunities["stage"] == model.won_stage]
     rep_region = dict(zip(reps["rep_id"], reps["region_id"], strict=True))
     order_lines = pd.DataFrame(
         {
@@ -444,4 +470,5 @@ def build_crm(
         },
         issues=all_issues,
         source_rows={s.file: s.rows for s in sources.values()},
+        extras={STAGE_FILE: model.to_json_bytes()},
     )

@@ -14,15 +14,27 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
-from salesops_lib.core.config import ALL_REGIONS
+from salesops_lib.core.config import ALL_REGIONS, configured_stage_model
 from salesops_lib.core.errors import ConfigError
-from salesops_lib.data.schema import STAGES
+from salesops_lib.core.stages import StageModel
 from salesops_lib.sources.importer.limits import (
     MAX_MAPPING_BYTES,
     ImportLimits,
     require_regular_file,
+)
+from salesops_lib.sources.importer.plan_spec import (
+    check_order_line_sources,
+    check_plan_grains,
 )
 from salesops_lib.sources.importer.quarantine import ImportDataError
 
@@ -91,11 +103,12 @@ class SourceSpec(_Strict):
 
 
 class StageRule(_Strict):
-    """One source stage name and the schema stage it maps to, optionally from a date on.
+    """One source stage name and the workspace stage it maps to, optionally from a date on.
 
     Attributes:
         source: Stage name in the export (matched trimmed, ignoring case).
-        stage: One of the schema stages.
+        stage: A stage of the workspace's stage model (``stages:`` in the workbench
+            configuration; :mod:`salesops_lib.core.stages`).
         effective_from: First as-of date the rule applies to (``None``: always). When several
             rules share a source name, the latest one in effect on the as-of date wins.
     """
@@ -106,9 +119,14 @@ class StageRule(_Strict):
 
     @field_validator("stage")
     @classmethod
-    def _known_stage(cls, value: str) -> str:
-        if value not in STAGES:
-            raise ValueError(f"stage {value!r} is not a schema stage; allowed: {', '.join(STAGES)}")
+    def _known_stage(cls, value: str, info: ValidationInfo) -> str:
+        model = (info.context or {}).get("stage_model") or configured_stage_model()
+        if value not in model.names:
+            raise ValueError(
+                f"stage {value!r} is not a stage of the workspace's stage model; "
+                f"allowed: {', '.join(model.names)} (the stages: block of the workbench "
+                "configuration in use, SALESOPS_CONFIG)"
+            )
         return value
 
 
@@ -164,6 +182,23 @@ class Mapping(_Strict):
     constants: dict[str, str | float | int] = {}
     options: dict[str, float | int | str] = {}
 
+    @field_validator("sources")
+    @classmethod
+    def _order_line_sources(
+        cls, value: dict[str, SourceSpec], info: ValidationInfo
+    ) -> dict[str, SourceSpec]:
+        """An ``order_lines`` mapping: orders, plus optional quota and target files."""
+        if info.data.get("kind") == "order_lines":
+            check_order_line_sources(value)
+        return value
+
+    @model_validator(mode="after")
+    def _plan_grains(self) -> Mapping:
+        """Every quota and target file can tell where each row's period ends."""
+        if self.kind == "order_lines":
+            check_plan_grains(self.sources, self.constants)
+        return self
+
     def stage_map(self, as_of: dt.date) -> dict[str, str]:
         """Return source stage (casefolded) -> schema stage for the rules in effect on ``as_of``."""
         rules = sorted(
@@ -192,11 +227,13 @@ def _line_of(node: yaml.Node, loc: tuple[Any, ...]) -> int:
     return line
 
 
-def load_mapping(path: Path) -> Mapping:
+def load_mapping(path: Path, stage_model: StageModel | None = None) -> Mapping:
     """Read and validate a mapping file.
 
     Args:
         path: The YAML mapping.
+        stage_model: The stages a stage rule may map to; defaults to the workspace's
+            configured model.
 
     Returns:
         The validated mapping.
@@ -225,7 +262,7 @@ def load_mapping(path: Path) -> Mapping:
     if not isinstance(raw, dict) or node is None:
         raise ConfigError(f"mapping {path}: expected a YAML mapping at the top level")
     try:
-        return Mapping.model_validate(raw)
+        return Mapping.model_validate(raw, context={"stage_model": stage_model})
     except ValidationError as exc:
         first = exc.errors()[0]
         where = ".".join(str(p) for p in first["loc"])

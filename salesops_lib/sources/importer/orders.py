@@ -8,16 +8,26 @@ region, rep, quantity (optional). What a field does not give comes from ``consta
 
 Rules: a blank date, customer, amount or region (rule ``missing_<field>``), an unknown region
 (when ``regions`` is given), a negative amount, a quantity below 1, or a date after the as-of
-date quarantines the line. A customer belongs to the region of their first order; a later line
-in another region is quarantined (``customer_in_two_regions``), as is a rep's line outside the
-rep's first region (``rep_region_mismatch``). Region (without ``regions``), product and rep ids
-are derived collision-free (:mod:`~salesops_lib.sources.importer.ids`); a name with no letter or
-digit (``empty_id``) or a region named like the reserved company id ``all`` (``reserved_id``)
+date quarantines the line. Region (without ``regions``), product and rep ids are derived
+collision-free (:mod:`~salesops_lib.sources.importer.ids`); a name with no letter or digit
+(``empty_id``) or a region named like the reserved company id ``all`` (``reserved_id``)
 quarantines the line. Without ``order_id`` each line is its own order
 (``L<line number in the file>``). Unit price = amount / quantity rounded up to the cent and the
 sub-cent remainder is a discount, so quantity x unit price x (1 - discount) = amount. A
 product's list price is the median unit price of its lines (positive ones); accounts are
 created and reps hired on their first order date.
+
+Region and rep per line: every line keeps the region and the rep it names, so one customer may
+buy in several regions and one rep may sell in several (a rep is one ``rep_id`` whatever the
+region). Bookings count in the line's region (``fct_bookings.region_id``). The snapshot still
+needs one home region per account and per rep (``accounts.region_id``, ``reps.region_id``:
+who a rep reports to, whose quota a rep's is): it is the region of the key's lines with the
+largest booked amount; a tie goes to the region booked first (order date, then line in the
+file). An account's owner is the rep of its home region (by the rep's home) with the most of
+its lines (ties: the smallest rep id), or that region's house account when no such rep sold
+to it, so the owner always works in the account's region.
+``opportunity_id`` stays null: this kind writes no opportunities, so a deal id could not
+resolve (the ``crm_opportunities`` kind links won deals to their order lines).
 """
 
 from __future__ import annotations
@@ -36,12 +46,63 @@ from salesops_lib.sources.importer.rules import RuleBook, source_columns
 from salesops_lib.sources.importer.sources import LoadedSource
 
 
-def _first_region(keys: pd.Series, frame: pd.DataFrame) -> pd.Series:
-    """Region of each key's first line (by order date, then line in the file)."""
-    ordered = frame[["order_date", "_row", "region_id"]].assign(_key=keys)
-    ordered = ordered.sort_values(["order_date", "_row"], kind="stable")
-    first = ordered.drop_duplicates("_key").set_index("_key")["region_id"]
-    return keys.map(first)
+def home_regions(lines: pd.DataFrame, key: str) -> pd.Series:
+    """The home region of each value of ``key``: where most of its money was booked.
+
+    Ties (equal booked amounts) go to the region booked first: earliest order date, then
+    earliest line in the file. Deterministic for any order of ``lines``.
+
+    Args:
+        lines: Order lines with ``key``, region_id, amount, order_date and ``_row`` (the line
+            in the file).
+        key: The column to find home regions for (``account_id`` or ``rep_id``).
+
+    Returns:
+        region_id indexed by the values of ``key`` (sorted).
+    """
+    ordered = lines[[key, "region_id", "amount", "order_date", "_row"]].sort_values(
+        ["order_date", "_row"], kind="stable"
+    )
+    ordered = ordered.assign(_position=np.arange(len(ordered)))
+    per_region = (
+        ordered.groupby([key, "region_id"], sort=False)
+        .agg(booked=("amount", "sum"), first_line=("_position", "min"))
+        .reset_index()
+        .sort_values([key, "booked", "first_line"], ascending=[True, False, True], kind="stable")
+    )
+    return per_region.drop_duplicates(key).set_index(key)["region_id"]
+
+
+def account_owners(lines: pd.DataFrame, account_home: pd.Series, rep_home: pd.Series) -> pd.Series:
+    """The owner of each account: a rep of the account's home region who sold it the most.
+
+    The owner is the rep with the most of the account's lines among the reps whose home region
+    is the account's (ties: the smallest rep id), so an owner always works in the region the
+    account is filed under. An account no such rep sold to is owned by its home region's house
+    account (``house-<region>``).
+
+    Args:
+        lines: Order lines with account_id and rep_id.
+        account_home: Home region per account (:func:`home_regions`).
+        rep_home: Home region per rep (:func:`home_regions`).
+
+    Returns:
+        rep_id indexed by account_id (the index of ``account_home``).
+    """
+    sold = lines[["account_id", "rep_id"]]
+    same_home = sold["account_id"].map(account_home) == sold["rep_id"].map(rep_home)
+    counts = (
+        sold[same_home]
+        .groupby(["account_id", "rep_id"])
+        .size()
+        .rename("n")
+        .reset_index()
+        .sort_values(["account_id", "n", "rep_id"], ascending=[True, False, True])
+        .drop_duplicates("account_id")
+        .set_index("account_id")["rep_id"]
+    )
+    owners = account_home.index.to_series().map(counts)
+    return owners.fillna("house-" + account_home)
 
 
 def build_order_lines(
@@ -115,27 +176,11 @@ def build_order_lines(
         book.hit(
             f["region"].notna() & region_id.isna(), "unknown_region", "region", values=f["region"]
         )
-    base = f[~book.bad]
-    account_region = _first_region(customer[base.index], base).reindex(f.index)
-    book.hit(
-        account_region.notna() & (account_region != region_id),
-        "customer_in_two_regions",
-        "region",
-        values=f["region"],
-    )
     house_ids = {r: f"house-{r}" for r in region_id.dropna().unique()}
     house_id = region_id.map(house_ids).fillna("house-")
     if rep_name is not None:
         rep_id = derive_ids(rep_name).where(rep_name.notna(), house_id)
         book.hit(rep_id == "", "empty_id", "rep", values=rep_name)
-        base = f[~book.bad]
-        rep_region = _first_region(rep_id[base.index], base).reindex(f.index)
-        book.hit(
-            rep_region.notna() & (rep_region != region_id),
-            "rep_region_mismatch",
-            "rep",
-            values=rep_name,
-        )
     else:
         rep_id = house_id
     book.owner = rep_id
@@ -144,7 +189,7 @@ def build_order_lines(
 
     kept = book.kept().assign(rep_id=rep_id, account_id=customer)
     kept = kept.drop(columns=["customer", "region"])
-    del f, book, base, customer, region_id, house_id
+    del f, book, customer, region_id, house_id
     default_product = str(c.get("product_name", "All products"))
     product_name = kept["product"].fillna(default_product)
     kept["product_id"] = product_id[kept.index].fillna(
@@ -190,42 +235,45 @@ def build_order_lines(
             "list_price": [float(prices.get(p, 0.01)) for p in product_ids],
         }
     )
-    firsts = ["order_date", "_row", "account_id", "region_id", "rep_id", "rep"]
+    firsts = ["order_date", "_row", "account_id", "rep_id", "rep"]
     first_line = kept[firsts].sort_values(["order_date", "_row"], kind="stable")
     account_first = first_line.drop_duplicates("account_id")
-    owner_counts = (
-        kept.groupby(["account_id", "rep_id"])
-        .size()
-        .rename("n")
-        .reset_index()
-        .sort_values(["account_id", "n", "rep_id"], ascending=[True, False, True])
-        .drop_duplicates("account_id")
-        .set_index("account_id")["rep_id"]
-    )
+    account_home = home_regions(kept, "account_id")
+    rep_home = home_regions(kept, "rep_id")
+    owners = account_owners(kept, account_home, rep_home)
     accounts = pd.DataFrame(
         {
             "account_id": account_first["account_id"].to_numpy(),
             "account_name": account_first["account_id"].to_numpy(),
             "industry": str(c.get("industry", "Unknown")),
             "size_band": str(c.get("size_band", "SMB")),
-            "region_id": account_first["region_id"].to_numpy(),
-            "owner_rep_id": owner_counts.loc[account_first["account_id"]].to_numpy(),
+            "region_id": account_home.loc[account_first["account_id"]].to_numpy(),
+            "owner_rep_id": owners.loc[account_first["account_id"]].to_numpy(),
             "created_date": account_first["order_date"].to_numpy(),
         }
     )
     rep_first = first_line.drop_duplicates("rep_id")
+    house_owners = accounts[~accounts["owner_rep_id"].isin(rep_first["rep_id"])]
+    house_first = house_owners.sort_values("created_date", kind="stable").drop_duplicates(
+        "owner_rep_id"
+    )
     house = str(c.get("rep_name", "House account"))
-    rep_label = rep_first["rep"]
+    rep_region = pd.concat(
+        [rep_home.loc[rep_first["rep_id"]], house_first.set_index("owner_rep_id")["region_id"]]
+    )
+    rep_label = pd.concat([rep_first["rep"], pd.Series(None, index=house_first.index)])
     reps = pd.DataFrame(
         {
-            "rep_id": rep_first["rep_id"].to_numpy(),
+            "rep_id": rep_region.index.to_numpy(),
             "rep_name": rep_label.fillna(
-                house + " (" + rep_first["region_id"].map(region_names) + ")"
+                house + " (" + rep_region.map(region_names).set_axis(rep_label.index) + ")"
             ).to_numpy(),
             "role": "rep",
-            "region_id": rep_first["region_id"].to_numpy(),
+            "region_id": rep_region.to_numpy(),
             "manager_id": None,
-            "hire_date": rep_first["order_date"].to_numpy(),
+            "hire_date": np.concatenate(
+                [rep_first["order_date"].to_numpy(), house_first["created_date"].to_numpy()]
+            ),
         }
     )
     used_regions = sorted(kept["region_id"].unique())

@@ -229,3 +229,22 @@ def test_reps_below_cohort() -> None:
     assert both.loc["a", "ratio_to_cohort"] == pytest.approx(500 / 600)
     assert both.loc["c", "cohort_bookings"] == 600
     assert list(both.index[both["is_below_cohort"]]) == ["c"]
+
+
+def test_scope_bookings_replace_the_reps_bookings_of_a_region() -> None:
+    # east QTD from the reps: quota 2000 (r1) + 0 (r2), bookings 1200.45 + 100. The lines booked
+    # in east (whoever sold them) total 1500.10: attainment 0.75005, gap 499.90 over 11 days.
+    east = at.attainment(quota_frame(), AS_OF, "region", "qtd")
+    east = east[east["region_id"] == "east"]
+    frozen = east.copy()
+    row = at.with_scope_bookings(east, 1500.104).iloc[0]
+    assert row["bookings_amount"] == 1500.10
+    assert row["quota_amount"] == 2000
+    assert row["attainment"] == pytest.approx(0.75005)
+    assert row["gap_to_quota"] == pytest.approx(499.90, abs=1e-9)
+    assert row["daily_run_rate_needed"] == pytest.approx(499.90 / 11)
+    assert row["monthly_run_rate_needed"] == pytest.approx(499.90 / 11 * 30.4375)
+    over = at.with_scope_bookings(east, 2500.0).iloc[0]
+    assert over["gap_to_quota"] == 0 and over["daily_run_rate_needed"] == 0
+    assert at.with_scope_bookings(east.head(0), 10.0).empty  # no quota: no attainment row
+    pd.testing.assert_frame_equal(east, frozen)

@@ -11,6 +11,7 @@ import math
 import pytest
 
 from salesops_lib.analytics.performance import build
+from salesops_lib.core.stages import DEFAULT_STAGE_MODEL
 from salesops_lib.data.schema import OPEN_STAGES
 from tests.analytics.performance.test_funnel import PATHS, changes_from, opportunities
 
@@ -58,7 +59,12 @@ def test_rep_tests_carry_the_region_as_scope() -> None:
     east = deals[deals["region_id"] == "east"]
     changes = changes_from(PATHS)
     tests = build.rep_stage_tests_of_region(
-        ("east", changes[changes["opportunity_id"].isin(east["opportunity_id"])], east)
+        (
+            "east",
+            changes[changes["opportunity_id"].isin(east["opportunity_id"])],
+            east,
+            DEFAULT_STAGE_MODEL,
+        )
     )
     assert set(tests["scope"]) == {"east"} and set(tests["owner_rep_id"]) == {"rep-e"}
     assert list(tests["stage"]) == list(OPEN_STAGES)
@@ -69,6 +75,6 @@ def test_empty_stage_history_still_gives_every_column() -> None:
     for table in (
         build.region_stage_tests(changes, deals, REGIONS),
         build.stage_conversion_by_scope(changes, deals, REGIONS),
-        build.rep_stage_tests_of_region(("east", changes, deals)),
+        build.rep_stage_tests_of_region(("east", changes, deals, DEFAULT_STAGE_MODEL)),
     ):
         assert table.empty and "scope" in table.columns and "stage" in table.columns

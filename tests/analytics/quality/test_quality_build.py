@@ -218,7 +218,7 @@ def test_company_report_summary_names_the_top_problem(warehouse: Warehouse) -> N
         data = report.load_quality(warehouse, "all")
     text = str(report.summary(data))
     # Duplicate: opp3 and opp5 (2 records); every other problem has one record.
-    assert "1 source rows were quarantined" in text and "Duplicate" in text
+    assert "1 source row was quarantined" in text and "Duplicate" in text
     assert report.headline_numbers(data)["quality_score"] == round(1 / 7, 4)
 
 

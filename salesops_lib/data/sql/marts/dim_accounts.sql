@@ -28,7 +28,7 @@ final as (
         accounts.created_date,
         bookings_by_account.first_order_date,
         bookings_by_account.last_order_date,
-        cast(coalesce(bookings_by_account.lifetime_bookings, 0) as decimal(18, 2))
+        cast(coalesce(bookings_by_account.lifetime_bookings, 0) as decimal(18, 6))
             as lifetime_bookings
     from accounts
     left join bookings_by_account on accounts.account_id = bookings_by_account.account_id

@@ -25,7 +25,7 @@ final as (
         rep_months.manager_id,
         rep_months.month,
         rep_months.quota_amount,
-        cast(coalesce(bookings_by_rep_month.bookings_amount, 0) as decimal(18, 2))
+        cast(coalesce(bookings_by_rep_month.bookings_amount, 0) as decimal(18, 6))
             as bookings_amount,
         case
             when rep_months.quota_amount > 0

@@ -26,7 +26,7 @@ final as (
         targets.region_id,
         targets.month,
         targets.target_amount,
-        cast(coalesce(bookings_by_region_month.bookings_amount, 0) as decimal(18, 2))
+        cast(coalesce(bookings_by_region_month.bookings_amount, 0) as decimal(18, 6))
             as bookings_amount,
         case
             when targets.target_amount > 0
