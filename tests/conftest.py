@@ -79,7 +79,6 @@ KERNEL_TESTS: dict[str, frozenset[str] | None] = {
     ),  # import, validate, `salesops run --all` (the order-lines template)
     "test_partial_data.py": ALL_TESTS,  # papermill, every report notebook, emptied tables
     "test_compensation_run.py": ALL_TESTS,  # `salesops run -n 40-compensation`, statements
-    "test_import_cdnow.py": frozenset({"test_segmentation_report_runs_on_the_cdnow_order_book"}),
     "test_notebooks.py": frozenset({"test_notebook_runs_under_nbval"}),
     "test_performance.py": frozenset({"test_notebook_headlines_equal_sql"}),
     "test_planning_notebook.py": ALL_TESTS,  # 50-planning for a region and the company
@@ -141,7 +140,6 @@ SLOW_TESTS: dict[str, frozenset[str] | None] = {
         }
     ),  # real `salesops` processes (the other CLI tests run the app in the test process)
     "test_import_parsing.py": frozenset({"test_module_entry_point"}),  # `python -m` processes
-    "test_import_cdnow.py": frozenset({"test_segmentation_report_runs_on_the_cdnow_order_book"}),
     "test_cockpit_browser.py": ALL_TESTS,  # headless Chromium at two widths
     "test_import_regional_e2e.py": ALL_TESTS,  # import + 6 report runs + a store build
     "test_corpus_cdnow_e2e.py": ALL_TESTS,  # 16 report runs + a store build (about 40 s)
@@ -202,6 +200,9 @@ LONGEST_FILES: dict[str, int] = {
             "test_runner.py",
             "test_import_maven_e2e.py",
             "test_import_regional_e2e.py",  # import + 6 report runs, about 90 s
+            "test_corpus_template_e2e.py",  # import + 32 report runs, about 55 s
+            "test_corpus_cdnow_e2e.py",  # import + 16 report runs, about 40 s
+            "test_import_quotas_e2e.py",
             "test_performance_demo.py",
             "test_forecast_call.py",
             "test_compensation_report.py",

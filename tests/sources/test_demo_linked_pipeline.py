@@ -1,8 +1,9 @@
 """Pipeline and bookings are linked in the demo (issue 12 item 6).
 
 Every check is an independent DuckDB query over the generated parquet files (the truth file is
-used only for the planned share and the count it claims), except the forecast agreement, which
-runs both forecasts of the analytics on the session's default-scale demo workspace.
+used only for the planned share and the count it claims). The forecast agreement runs both
+forecasts of the analytics on the default-scale demo: it lives in
+tests/reports/test_forecast_demo.py, beside the forecasting store that module builds once.
 """
 
 from __future__ import annotations
@@ -14,7 +15,6 @@ import duckdb
 import pytest
 
 from salesops_lib.data.snapshot import sha256_file
-from tests.conftest import Workspace
 from tests.demo_fixtures import AS_OF, connect, generate, manifest, read_truth
 
 
@@ -146,62 +146,3 @@ def test_same_seed_same_bytes(small: list[Path], tmp_path: Path) -> None:
         assert (a / "_manifest.json").read_bytes() == (b / "_manifest.json").read_bytes()
         for name in manifest(a)["files"]:
             assert sha256_file(a / name) == sha256_file(b / name)
-
-
-def test_the_two_quarter_forecasts_agree_unless_planted_growth_says_otherwise(
-    weekly_demo_workspace: Workspace, tmp_path: Path
-) -> None:
-    """Per scope (each region and ``all``), both forecasts computed by the analytics.
-
-    Where the truth file expects agreement, the pipeline-based and statistical quarter forecasts
-    agree within its tolerance (10%). Where it records fast planted growth instead, the
-    statistical forecast is below the plan (booked so far, summed here, plus the plan's expected
-    rest of the quarter): its models lag the growth (their backtests are biased low on this
-    demo). The pipeline-based forecast follows the plan: within the tolerance for the company,
-    within 20% for a region (a region's run-rate comes from one 38-day window a year earlier
-    and its share of the open deals: the smallest regions are noisy).
-    """
-    from salesops_lib.analytics.build import build_store
-    from salesops_lib.analytics.forecasting.build import STEPS
-    from salesops_lib.data.snapshot import list_snapshots, open_snapshot
-    from salesops_lib.data.warehouse import Warehouse
-
-    ws = weekly_demo_workspace
-    latest = ws.snapshots / list_snapshots(ws.snapshots)[-1].isoformat()
-    outlook = read_truth(latest)["quarter_outlook"]
-    with pytest.MonkeyPatch.context() as patch:
-        for key, value in ws.env().items():
-            patch.setenv(key, value)
-        patch.setenv("SALESOPS_CODE_VERSION", "linked-pipeline-test")
-        build_store(None, snapshots_dir=ws.snapshots, analytics_dir=tmp_path, steps=STEPS)
-        with Warehouse(open_snapshot(ws.snapshots, None), analytics_dir=tmp_path) as warehouse:
-            statistical = warehouse.query(
-                "SELECT scope, forecast FROM an_forecast_quarters "
-                "WHERE quarter_start = (SELECT min(quarter_start) FROM an_forecast_quarters)"
-            ).set_index("scope")["forecast"]
-            pipeline = warehouse.query(
-                "SELECT scope, expected FROM an_pipeline_quarter_components WHERE region_id = scope"
-            ).set_index("scope")["expected"]
-    booked = dict(
-        connect(latest)
-        .execute(
-            """SELECT region_id, sum(amount) FROM order_lines
-               WHERE order_date >= date_trunc('quarter', ?::DATE) GROUP BY 1""",
-            [AS_OF],
-        )
-        .fetchall()
-    )
-    booked["all"] = sum(booked.values())
-    scopes = outlook["by_scope"]
-    assert set(scopes) == set(statistical.index) == set(pipeline.index) and len(scopes) == 9
-    assert any(entry["forecasts_agree"] for entry in scopes.values())
-    for scope, entry in scopes.items():
-        ratio = pipeline[scope] / statistical[scope]
-        if entry["forecasts_agree"]:
-            assert abs(ratio - 1) <= outlook["tolerance"], (scope, ratio)
-            continue
-        assert entry["planned_growth"] >= outlook["growth_limit"], scope
-        plan = booked[scope] + entry["expected_rest"]
-        assert statistical[scope] < plan, (scope, statistical[scope] / plan)
-        allowed = outlook["tolerance"] if scope == "all" else 0.20
-        assert abs(pipeline[scope] / plan - 1) <= allowed, (scope, pipeline[scope] / plan)

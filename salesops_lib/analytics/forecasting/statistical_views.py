@@ -26,10 +26,12 @@ Tables (every one has a ``scope`` column; :data:`SCHEMAS` lists the columns):
   date (complete months plus the as-of month's bookings so far) + the forecast of the rest, the
   80% and 95% ranges, the target and the gap to it.
 
-**Month to date.** The incomplete as-of month is forecast as a whole month, and its point and
-bounds are never below what it has booked so far (a region's own, the company's sum): the
-quarter is booked-to-date plus a forecast of the rest, never below what is booked, and its
-``booked`` equals the pipeline section's "closed so far".
+**Month to date.** The incomplete as-of month is forecast as a whole month, and a region's point
+and bounds are never below what it has booked so far plus the month's own forecast pro rata for
+the days still to come (a month running ahead of its forecast still books in its last days; the
+company's month is the sum of its regions'): the quarter is booked-to-date plus a forecast of
+the rest, never below what is booked, and its ``booked`` equals the pipeline section's "closed
+so far".
 """
 
 from __future__ import annotations
@@ -136,6 +138,11 @@ def typed(frame: pd.DataFrame | None, table: str) -> pd.DataFrame:
     return frame.reindex(columns=list(schema)).astype(schema).reset_index(drop=True)
 
 
+def _stacked(frames: list[pd.DataFrame]) -> pd.DataFrame | None:
+    """The frames (each already typed alike) stacked; ``None`` when there are none."""
+    return pd.concat(frames, ignore_index=True) if frames else None
+
+
 def scope_series_ids(scope: str, region_ids: Sequence[str], present: set[str]) -> list[str]:
     """The series a scope models: its region, or every region plus the company total."""
     if scope != ALL_REGIONS:
@@ -143,15 +150,37 @@ def scope_series_ids(scope: str, region_ids: Sequence[str], present: set[str]) -
     return [rid for rid in (*region_ids, TOTAL_SERIES_ID) if rid in present]
 
 
-def not_below_month_to_date(forecasts: pd.DataFrame, month_to_date: pd.DataFrame) -> pd.DataFrame:
+def rest_of_month_share(as_of: dt.date) -> float:
+    """The share of the as-of month's days still to come: days after ``as_of`` / days in it.
+
+    Args:
+        as_of: The as-of date (bookings are counted up to and including it).
+
+    Returns:
+        0.0 on the month's last day; e.g. 7 / 30 on November 23.
+    """
+    day = pd.Timestamp(as_of)
+    return (day.days_in_month - day.day) / day.days_in_month
+
+
+def not_below_month_to_date(
+    forecasts: pd.DataFrame, month_to_date: pd.DataFrame, rest_share: float = 0.0
+) -> pd.DataFrame:
     """The forecasts with each series' as-of month never below what it has booked so far.
+
+    The as-of month counts at least what is booked so far plus ``rest_share`` of its own
+    forecast for the days still to come: a month running ahead of its forecast still has
+    business in its remaining days (with ``rest_share`` 0, the month is only floored at what
+    is booked). Applied to each of point and bounds: ``max(value, so_far + value x share)``.
 
     Args:
         forecasts: Rows with ``unique_id``, ``ds``, ``point`` and the four bounds.
         month_to_date: ``unique_id``, ``ds`` (the as-of month), ``y`` (booked in it so far).
+        rest_share: The share of the month's days after the as-of date
+            (:func:`rest_of_month_share`).
 
     Returns:
-        A new frame: point and bounds of the matching rows raised to ``y`` where below it.
+        A new frame: point and bounds of the matching rows raised where below the rule.
     """
     if month_to_date.empty or forecasts.empty:
         return forecasts.copy()
@@ -162,10 +191,12 @@ def not_below_month_to_date(forecasts: pd.DataFrame, month_to_date: pd.DataFrame
 
     so_far = month_to_date["y"].astype(float).groupby(keyed(month_to_date)).sum()
     floor = pd.Series(so_far.reindex(keyed(forecasts)).to_numpy(), index=forecasts.index)
-    return forecasts.assign(
-        **{c: forecasts[c].where(floor.isna(), forecasts[c].clip(lower=floor))
-           for c in ("point", *BOUNDS)}
-    )  # fmt: skip
+
+    def raised(column: pd.Series) -> pd.Series:
+        lowest = floor + column.clip(lower=0.0) * rest_share
+        return column.where(floor.isna(), column.where(column >= lowest, lowest))
+
+    return forecasts.assign(**{c: raised(forecasts[c]) for c in ("point", *BOUNDS)})
 
 
 def quarter_outlook(
@@ -277,8 +308,12 @@ def _scope_tables(
     chosen = coherence.chosen_rows(_not_below_zero(mine["forecasts"]))
     own = chosen["unique_id"] != TOTAL_SERIES_ID  # the total's own rows only give widths
     chosen = pd.concat(
-        [not_below_month_to_date(chosen[own], month_to_date), chosen[~own]], ignore_index=True
-    )
+        [
+            not_below_month_to_date(chosen[own], month_to_date, rest_of_month_share(as_of)),
+            chosen[~own],
+        ],
+        ignore_index=True,
+    )  # the company's total below sums these regions: it is floored only, not raised again
     regions = chosen[chosen["unique_id"] != TOTAL_SERIES_ID].assign(
         level="region", region_id=lambda f: f["unique_id"]
     )
@@ -375,6 +410,6 @@ def statistical_tables(
             for name, frame in scope_tables.items():
                 parts[name].append(frame)
     return {
-        name: typed(pd.concat(frames, ignore_index=True) if frames else None, name)
+        name: typed(_stacked([typed(f, name) for f in frames if not f.empty]), name)
         for name, frames in parts.items()
     }

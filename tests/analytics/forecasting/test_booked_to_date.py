@@ -10,6 +10,7 @@ import datetime as dt
 
 import numpy as np
 import pandas as pd
+import pytest
 
 from salesops_lib.analytics.forecasting import statistical_views
 from salesops_lib.analytics.forecasting.build import series_before_as_of
@@ -114,6 +115,23 @@ def test_month_to_date_above_the_months_forecast_keeps_the_quarter_above_booked(
     assert below.loc["2026 Q4", "low_95"] == 40.0 + 21.0 + 33.0
 
 
+def test_a_month_ahead_of_its_forecast_still_books_in_its_remaining_days() -> None:
+    assert statistical_views.rest_of_month_share(dt.date(2026, 11, 23)) == 7 / 30
+    assert statistical_views.rest_of_month_share(dt.date(2026, 11, 30)) == 0.0
+    forecast = shown(["2026-11-01", "2026-12-01"], [30.0, 42.0]).assign(unique_id="east")
+    so_far = pd.DataFrame({"unique_id": ["east"], "ds": [pd.Timestamp("2026-11-01")], "y": [70.0]})
+    raised = statistical_views.not_below_month_to_date(forecast, so_far, 7 / 30).set_index("ds")
+    # ahead: 70 booked + 7/30 of the month's 30 forecast = 77; lo_95 21 -> 70 + 4.9
+    assert raised.loc["2026-11-01", "point"] == pytest.approx(77.0)
+    assert raised.loc["2026-11-01", "lo_95"] == pytest.approx(74.9)
+    assert raised.loc["2026-11-01", "hi_95"] == pytest.approx(70.0 + 39.0 * 7 / 30)
+    assert raised.loc["2026-12-01", "point"] == 42.0  # other months untouched
+    behind = so_far.assign(y=12.0)  # 12 + 7 < 30: the forecast stands
+    kept = statistical_views.not_below_month_to_date(forecast, behind, 7 / 30).set_index("ds")
+    assert kept.loc["2026-11-01", "point"] == 30.0
+    assert kept.loc["2026-11-01", "lo_95"] == 21.0  # 12 + 21 x 7/30 = 16.9 < 21
+
+
 def test_a_dec_31_quarter_is_all_booked() -> None:
     history = pd.DataFrame({"ds": pd.date_range("2026-10-01", periods=3, freq="MS"),
                             "y": [40.0, 50.0, 60.0]})  # fmt: skip
@@ -149,14 +167,23 @@ def test_statistical_tables_count_month_to_date_in_every_scope() -> None:
         row = this_quarter.loc[scope]
         assert row["booked"] == booked, scope
         assert row["forecast"] >= row["booked"] and row["low_95"] >= row["booked"], scope
+    # November is booked so far plus the model's own November forecast for the 7 of its 30 days
+    # still to come (the raw chosen model rows, before any floor)
+    raw = tables["an_forecast_model_months"]
+    raw = raw[raw["is_chosen"] & (raw["ds"] == pd.Timestamp("2026-11-01"))]
+    raw = raw[raw["scope"] == raw["unique_id"]].set_index("unique_id")["point"].clip(lower=0.0)
+    expected_november = {r: huge[r] + raw[r] * 7 / 30 for r in huge}
+    assert all(raw[r] * 7 / 30 > 0 for r in huge)
     months = tables["an_forecast_months"]
     november = months[months["ds"] == pd.Timestamp("2026-11-01")]
     own = november[(november["level"] == "region") & (november["scope"] != "all")]
-    assert own.set_index("scope")["point"].to_dict() == huge  # the month counts what it booked
+    for region, point in own.set_index("scope")["point"].items():
+        assert np.isclose(point, expected_november[region], rtol=1e-12), region
     total = november[november["level"] == "total"].iloc[0]
-    assert total["point"] == sum(huge.values()) and total["lo_95"] >= sum(huge.values())
+    assert np.isclose(total["point"], sum(expected_november.values()), rtol=1e-12)
+    assert total["lo_95"] >= sum(huge.values())
     east_families = november[(november["scope"] == "east") & (november["level"] == "family")]
-    assert np.isclose(east_families["point"].sum(), huge["east"], rtol=1e-12)
+    assert np.isclose(east_families["point"].sum(), expected_november["east"], rtol=1e-12)
     for scope in ("east", "west", "all"):  # forecast = complete October + November + December
         december = months[(months["scope"] == scope) & (months["ds"] == pd.Timestamp("2026-12-01"))
                           & months["level"].isin(["region", "total"])]  # fmt: skip
@@ -166,7 +193,7 @@ def test_statistical_tables_count_month_to_date_in_every_scope() -> None:
             rows[(pd.to_datetime(rows["order_month"]) == pd.Timestamp("2026-10-01"))
                  & ((rows["region_id"] == scope) | (scope == "all"))]["bookings_amount"].sum()
         )  # fmt: skip
-        november_so_far = huge.get(scope, sum(huge.values()))
+        november_so_far = expected_november.get(scope, sum(expected_november.values()))
         assert np.isclose(
             this_quarter.loc[scope, "forecast"],
             october + november_so_far + float(december["point"].sum()),
