@@ -117,7 +117,11 @@ def _checked(step: str, done: subprocess.CompletedProcess[str]) -> str:
 
 
 def import_validate_run(
-    folder: Path, mapping: Path, sources: list[Path], settings: dict[str, Any]
+    folder: Path,
+    mapping: Path,
+    sources: list[Path],
+    settings: dict[str, Any],
+    run_regions: list[str] | None = None,
 ) -> CorpusRun:
     """Import ``sources`` through ``mapping``, validate the snapshot, run every report.
 
@@ -126,6 +130,8 @@ def import_validate_run(
         mapping: The mapping file.
         sources: The source files or folders, as given on the command line.
         settings: The workspace config's own entries (see :func:`write_workspace`).
+        run_regions: Run every report for these regions and the company only (``None``: for
+            every region, ``salesops run --all``).
 
     Returns:
         The run; every step exited 0 (else an ``AssertionError`` with its output).
@@ -141,7 +147,7 @@ def import_validate_run(
     for step, args in (
         ("import", ["import", str(mapping), *map(str, sources)]),
         ("validate", ["validate"]),
-        ("run", ["run", "--all", "--workers", "2"]),
+        ("run", ["run", *_scopes(run_regions), "--workers", "2"]),
     ):
         start = time.perf_counter()
         outputs[step] = _checked(step, salesops(args, env))
@@ -152,6 +158,13 @@ def import_validate_run(
         for path in sorted((folder / "reports" / "_runs").glob("*.json"))
     ]
     return CorpusRun(folder, as_of, records, seconds, outputs["validate"], env)
+
+
+def _scopes(run_regions: list[str] | None) -> list[str]:
+    """``salesops run`` arguments for every region, or for the given ones and the company."""
+    if run_regions is None:
+        return ["--all"]
+    return [arg for region in [*run_regions, COMPANY] for arg in ("--region", region)]
 
 
 def assert_every_report_published(run: CorpusRun, region_ids: list[str]) -> None:
