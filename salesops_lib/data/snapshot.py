@@ -376,7 +376,9 @@ def verify_snapshot(snapshot: Snapshot) -> None:
     label = f"snapshot {snapshot.snapshot_id}"
     if manifest.get("schema_version") != SCHEMA_VERSION:
         raise SnapshotError(
-            f"{label}: schema version {manifest.get('schema_version')!r}, expected {SCHEMA_VERSION}"
+            f"{label}: schema version {manifest.get('schema_version')!r}, expected "
+            f"{SCHEMA_VERSION} (written by another version of the workbench): regenerate the "
+            "demo with `salesops demo --force`, or re-import with `salesops import ... --force`"
         )
     files = manifest.get("files", {})
     for name in TABLES:

@@ -137,6 +137,17 @@ def test_manifest_without_a_table_is_refused(tmp_path: Path) -> None:
         open_snapshot(tmp_path)
 
 
+def test_a_snapshot_of_an_older_schema_says_how_to_rebuild_it(tmp_path: Path) -> None:
+    path = _write(tmp_path, "2026-01-05")
+    manifest = json.loads((path / MANIFEST).read_text())
+    manifest["schema_version"] = 1  # before order lines carried region and opportunity
+    (path / MANIFEST).write_text(json.dumps(manifest))
+    with pytest.raises(SnapshotError, match=r"schema version 1, expected 2") as info:
+        open_snapshot(tmp_path)
+    assert "salesops demo --force" in str(info.value)
+    assert "salesops import ... --force" in str(info.value)
+
+
 def test_checksum_identifies_content(tmp_path: Path) -> None:
     first = _write(tmp_path / "a", "2026-01-05")
     second = _write(tmp_path / "b", "2026-01-05")
