@@ -10,42 +10,29 @@ import html as html_text
 import json
 import os
 import re
-import subprocess
-import sys
 from pathlib import Path
 
 import duckdb
 import yaml
 
 from tests.conftest import ROOT, SAMPLES
+from tests.sources.corpus_e2e import salesops, write_workspace
 
 MAVEN = SAMPLES / "maven_crm"
 MAPPING = ROOT / "config" / "mappings" / "maven_crm.yml"
-SALESOPS = Path(sys.executable).with_name("salesops")
 
 
 def _config(folder: Path) -> Path:
-    config = yaml.safe_load((ROOT / "config" / "workbench.yml").read_text(encoding="utf-8"))
     maven = yaml.safe_load((ROOT / "config" / "workbench.maven_crm.yml").read_text("utf-8"))
-    config["regions"] = maven["regions"]
-    config["stages"] = maven["stages"]  # the CRM's own stages
-    config["paths"] = {"snapshots": str(folder / "snapshots"), "reports": str(folder / "reports")}
-    path = folder / "workbench.yml"
-    path.write_text(yaml.safe_dump(config, sort_keys=False), encoding="utf-8")
-    return path
-
-
-def _salesops(args: list[str], env: dict[str, str]) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [str(SALESOPS), *args], env=env, cwd=ROOT, capture_output=True, text=True, timeout=900
-    )
+    # the Maven offices as regions and the CRM's own stages
+    return write_workspace(folder, {"regions": maven["regions"], "stages": maven["stages"]})
 
 
 def test_maven_import_then_run_all_publishes_every_report(tmp_path: Path) -> None:
     env = {**os.environ, "SALESOPS_CONFIG": str(_config(tmp_path)), "SALESOPS_HOME": str(ROOT)}
-    imported = _salesops(["import", str(MAPPING), str(MAVEN)], env)
+    imported = salesops(["import", str(MAPPING), str(MAVEN)], env)
     assert imported.returncode == 0, imported.stderr[-2000:]
-    ran = _salesops(["run", "--all", "--workers", "2"], env)
+    ran = salesops(["run", "--all", "--workers", "2"], env)
     assert ran.returncode == 0, ran.stderr[-3000:]
 
     regions = ["central", "east", "west", "all"]

@@ -309,6 +309,36 @@ def _finish(book: RuleBook, src: LoadedSource, mapping: Mapping) -> pd.DataFrame
     return issues
 
 
+def _overlaps_checked_and_spread(
+    f: pd.DataFrame, book: RuleBook, keys: pd.Series, src: LoadedSource, mapping: Mapping
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Quarantine rows overlapping an earlier row of their key, then spread the kept rows.
+
+    Args:
+        f: The prepared rows (start, end, _row, plan_amount).
+        book: Their rule book (hit here with ``overlapping_period``).
+        keys: Rep or region id per row.
+        src: The source (for the failed-share check).
+        mapping: The mapping (its ``max_failed_share``).
+
+    Returns:
+        The spread (key, month, cents) of the kept rows, and every issue of the file.
+    """
+    ok = ~book.bad
+    other = overlapping(keys[ok], f.loc[ok, "start"], f.loc[ok, "end"], f.loc[ok, "_row"])
+    other = other.reindex(f.index)
+    book.hit(
+        other.notna(),
+        "overlapping_period",
+        "period_start",
+        values="overlaps line " + other.astype(str),
+    )
+    issues = _finish(book, src, mapping)
+    kept = ~book.bad
+    cents = f.loc[kept, "plan_amount"].map(to_cents)
+    return spread_rows(keys[kept], f.loc[kept, "start"], f.loc[kept, "end"], cents), issues
+
+
 def _quotas(
     mapping: Mapping, src: LoadedSource, built: BuiltTables, regions: _RegionMatcher
 ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
@@ -345,19 +375,8 @@ def _quotas(
     book.hit(
         late, "rep_starts_after_as_of", "period_start", values=f.loc[late, "start"].astype(str)
     )
-    ok = ~book.bad
-    other = overlapping(rep_id[ok], f.loc[ok, "start"], f.loc[ok, "end"], f.loc[ok, "_row"])
-    other = other.reindex(f.index)
-    book.hit(
-        other.notna(),
-        "overlapping_period",
-        "period_start",
-        values="overlaps line " + other.astype(str),
-    )
-    issues = _finish(book, src, mapping)
+    spread, issues = _overlaps_checked_and_spread(f, book, rep_id, src, mapping)
     kept = ~book.bad
-    cents = f.loc[kept, "plan_amount"].map(to_cents)
-    spread = spread_rows(rep_id[kept], f.loc[kept, "start"], f.loc[kept, "end"], cents)
     quotas = pd.DataFrame(
         {"rep_id": spread["key"], "month": spread["month"], "quota_amount": spread["cents"] / 100}
     )
@@ -388,19 +407,7 @@ def _targets(
     region_id = regions.match(f["region"])
     book.hit(f["region"].notna() & region_id.isna(), "unknown_region", "region", values=f["region"])
     book.region = region_id
-    ok = ~book.bad
-    other = overlapping(region_id[ok], f.loc[ok, "start"], f.loc[ok, "end"], f.loc[ok, "_row"])
-    other = other.reindex(f.index)
-    book.hit(
-        other.notna(),
-        "overlapping_period",
-        "period_start",
-        values="overlaps line " + other.astype(str),
-    )
-    issues = _finish(book, src, mapping)
-    kept = ~book.bad
-    cents = f.loc[kept, "plan_amount"].map(to_cents)
-    spread = spread_rows(region_id[kept], f.loc[kept, "start"], f.loc[kept, "end"], cents)
+    spread, issues = _overlaps_checked_and_spread(f, book, region_id, src, mapping)
     targets = pd.DataFrame(
         {
             "region_id": spread["key"],
