@@ -20,7 +20,11 @@ import yaml
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
 from salesops_lib.core.headlines import HEADLINES_MIMETYPE
+from salesops_lib.data.store import store_code_version
 from tests.conftest import ROOT, Workspace
+
+TEST_CODE_VERSION = store_code_version()
+"""The analytics store's code version as this test process computes it (``tiny_store``'s key)."""
 
 SLOW_MARKER_ENV = "TRIVIAL_SLOW_MARKER"
 """While the file this names exists, the trivial notebook sleeps for every region but na-east."""
@@ -109,8 +113,10 @@ def project_env(project: Path) -> dict[str, str]:
         "SALESOPS_HOME": str(project),
         "SALESOPS_CONFIG": str(project / "config" / "workbench.yml"),
         "SALESOPS_KERNEL": "python3",
-        # the helper package's sources may change while tests run; pin the code version
-        "SALESOPS_CODE_VERSION": "test-code-version",
+        # the helper package's sources may change while tests run: pin the code version, to the
+        # store key this test process uses, so runs over the tiny workspace's snapshots find the
+        # analytics store ``tiny_store`` (or an earlier run) built instead of building another
+        "SALESOPS_CODE_VERSION": TEST_CODE_VERSION,
     }
 
 

@@ -13,8 +13,10 @@ from typing import Any
 import pandas as pd
 import pytest
 
+from salesops_lib.analytics.build import build_store
 from salesops_lib.analytics.performance import variance
 from salesops_lib.analytics.performance import waterfall as wf
+from salesops_lib.analytics.performance.build import STEPS as PERFORMANCE_STEPS
 from salesops_lib.data.warehouse import Warehouse
 from salesops_lib.reports import performance
 from tests.conftest import Workspace
@@ -27,10 +29,15 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
     folder = tmp_path_factory.mktemp("performance-demo") / "snapshots"
     paths = generate(folder, scale=500_000, weeks=2)
     diagnoses = {}
-    for region in ("all", "dach"):
-        with performance.open_report_warehouse(region, "", snapshots_dir=folder) as warehouse:
-            data = performance.load_performance(warehouse, region, snapshots_dir=folder)
-        diagnoses[region] = performance.diagnose(data)
+    with pytest.MonkeyPatch.context() as patch:
+        # The report reads only the performance topic's store tables: build those (a few
+        # seconds), not the whole store (forecasts and segmentation take a minute at this scale).
+        patch.setenv("SALESOPS_CODE_VERSION", "performance-demo-test")
+        build_store(None, snapshots_dir=folder, steps=PERFORMANCE_STEPS)
+        for region in ("all", "dach"):
+            with performance.open_report_warehouse(region, "", snapshots_dir=folder) as warehouse:
+                data = performance.load_performance(warehouse, region, snapshots_dir=folder)
+            diagnoses[region] = performance.diagnose(data)
     yield {"folder": folder, "truth": read_truth(paths[-1]), "diagnoses": diagnoses}
 
 
