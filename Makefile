@@ -48,7 +48,7 @@ test: setup ## Lint, then run the whole test suite (unit, contract, notebook, en
 	SALESOPS_KERNEL=salesops $(PYTEST) -p xdist -n $(WORKERS) --dist loadfile
 
 test-fast: setup ## Unit and contract tests on tiny data, 2 processes: no kernels, no default-scale demo
-	$(PYTEST) -p xdist -n 2 -m "not e2e and not slow"
+	$(PYTEST) -p xdist -n 2 --dist worksteal -m "not e2e and not slow"
 
 lint: setup ## Lint and format the code with ruff
 	$(BIN)/ruff check --fix .

@@ -91,7 +91,8 @@ def validate(
 ) -> None:
     """Check a snapshot against its manifest and every contract; exit non-zero on any failure."""
     from salesops_lib.core.config import settings
-    from salesops_lib.data.contracts import format_results, run_contracts
+    from salesops_lib.data.contract_report import format_results
+    from salesops_lib.data.contracts import run_contracts
     from salesops_lib.data.snapshot import list_snapshots
     from salesops_lib.data.warehouse import Warehouse
 

@@ -37,6 +37,8 @@ from salesops_lib.data.warehouse import SQL_DIR, Warehouse
 
 CONTRACT_FILE = "_contracts.yml"
 SAMPLE_ROWS = 5
+ONE_QUERY_ROWS = 200_000
+"""Snapshots with at most this many rows (all tables) have each layer checked in one query."""
 NAMED_VALUES: dict[str, tuple[str, ...]] = {
     "FORECAST_CATEGORIES": schema.FORECAST_CATEGORIES,
     "SIZE_BANDS": schema.ACCEPTED_SIZE_BANDS,
@@ -91,6 +93,10 @@ class Check:
         rule: The rule in words or SQL, for messages.
         sql: The query returning the failing rows.
         params: Values bound to the query's placeholders.
+        failing_when: For a test of one row at a time (not_null, accepted_values,
+            expression), the condition a row of the model fails by (``sql`` is ``SELECT *
+            FROM model WHERE failing_when``), so that several are counted in one scan;
+            ``None`` for unique and relationships.
     """
 
     model: str
@@ -99,6 +105,7 @@ class Check:
     rule: str
     sql: str
     params: tuple[Any, ...] = field(default=())
+    failing_when: str | None = None
 
 
 @dataclass(frozen=True)
@@ -190,6 +197,19 @@ class _Target:
         return _quote(name, self.columns, "column", self.where)
 
 
+def _row_check(
+    t: _Target,
+    check: str,
+    column: str | None,
+    rule: str,
+    failing_when: str,
+    params: tuple[Any, ...] = (),
+) -> Check:
+    """A test of one row at a time: the rows of the model for which ``failing_when`` holds."""
+    sql = f"SELECT * FROM {t.table} WHERE {failing_when}"
+    return Check(t.model, check, column, rule, sql, params, failing_when)
+
+
 def _unique(t: _Target, keys: list[str]) -> list[Check]:
     quoted = [t.column(k) for k in keys]
     not_null = " AND ".join(f"{k} IS NOT NULL" for k in quoted)
@@ -202,16 +222,7 @@ def _unique(t: _Target, keys: list[str]) -> list[Check]:
 
 
 def _not_null(t: _Target, columns: list[str]) -> list[Check]:
-    return [
-        Check(
-            t.model,
-            "not_null",
-            c,
-            "is not null",
-            f"SELECT * FROM {t.table} WHERE {t.column(c)} IS NULL",
-        )
-        for c in columns
-    ]
+    return [_row_check(t, "not_null", c, "is not null", f"{t.column(c)} IS NULL") for c in columns]
 
 
 def _relationships(t: _Target, args: dict[str, str]) -> list[Check]:
@@ -238,23 +249,26 @@ def _accepted_values(t: _Target, args: dict[str, Any]) -> list[Check]:
         label, values = f"{values} ({', '.join(named[values])})", named[values]
     else:
         label = ", ".join(map(str, values))
-    sql = (
-        f"SELECT * FROM {t.table} WHERE {col} IS NOT NULL "
-        f"AND NOT list_contains(CAST(? AS VARCHAR[]), CAST({col} AS VARCHAR))"
+    failing_when = (
+        f"{col} IS NOT NULL AND NOT list_contains(CAST(? AS VARCHAR[]), CAST({col} AS VARCHAR))"
     )
-    return [Check(t.model, "accepted_values", args["column"], f"in {label}", sql, (list(values),))]
+    return [
+        _row_check(
+            t, "accepted_values", args["column"], f"in {label}", failing_when, (list(values),)
+        )
+    ]
 
 
 def _expression(t: _Target, args: dict[str, Any]) -> list[Check]:
     condition = f"({args['where']}) AND " if args.get("where") else ""
-    sql = f"SELECT * FROM {t.table} WHERE {condition}NOT ({args['rule']})"
+    failing_when = f"{condition}NOT ({args['rule']})"
     rule = f"{args['name']}: {_one_line(args['rule'])}"
     if args.get("where"):
         rule += f" (where {_one_line(args['where'])})"
     column = args.get("column")
     if column is not None:
         t.column(column)
-    return [Check(t.model, "expression", column, rule, sql)]
+    return [_row_check(t, "expression", column, rule, failing_when)]
 
 
 _COMPILERS: dict[str, Callable[[_Target, Any], list[Check]]] = {
@@ -303,6 +317,37 @@ def _materialized(checks: Sequence[Check]) -> str:
     return f"WITH {ctes}"
 
 
+def _counting_sources(checks: Sequence[Check]) -> tuple[str, list[Any], list[int]]:
+    """The FROM list that counts each check's failing rows; its parameters; the checks' order.
+
+    Tests of one row at a time are counted together, in one scan of their model (``count(*)
+    FILTER``: planning a query per test costs more than the scan on small snapshots); the
+    others (unique, relationships) each count their own query. Parameters follow in the order
+    their placeholders appear; the order lists each column's check by its position.
+    """
+    scans: dict[str, list[tuple[int, Check]]] = {}
+    others: list[tuple[int, Check]] = []
+    for position, check in enumerate(checks):
+        if check.failing_when is None:
+            others.append((position, check))
+        else:
+            scans.setdefault(check.model, []).append((position, check))
+    sources: list[str] = []
+    params: list[Any] = []
+    for model, row_checks in scans.items():
+        counts = ", ".join(
+            f"count(*) FILTER (WHERE {c.failing_when}) AS c{i}" for i, c in row_checks
+        )
+        sources.append(f'(SELECT {counts} FROM "{model}")')
+        params.extend(p for _, c in row_checks for p in c.params)
+    if others:
+        counts = ", ".join(f"(SELECT count(*) FROM ({c.sql})) AS c{i}" for i, c in others)
+        sources.append(f"(SELECT {counts})")
+        params.extend(p for _, c in others for p in c.params)
+    order = [i for row_checks in scans.values() for i, _ in row_checks] + [i for i, _ in others]
+    return ", ".join(sources), params, order
+
+
 def count_failing(wh: Warehouse, checks: Sequence[Check]) -> list[int]:
     """Count the failing rows of several checks in one round trip.
 
@@ -318,14 +363,16 @@ def count_failing(wh: Warehouse, checks: Sequence[Check]) -> list[int]:
     """
     if not checks:
         return []
-    counts = ", ".join(f"(SELECT count(*) FROM ({c.sql})) AS c{i}" for i, c in enumerate(checks))
-    params = [p for c in checks for p in c.params]
+    sources, params, order = _counting_sources(checks)
     try:
-        row = wh.query(f"{_materialized(checks)} SELECT {counts}", params).iloc[0]
+        row = wh.query_one(f"{_materialized(checks)} SELECT * FROM {sources}", params)
     except duckdb.Error as exc:
         models = ", ".join(sorted({c.model for c in checks}))
         raise ContractError(f"contracts of {models} do not run: {exc}") from None
-    return [int(row[f"c{i}"]) for i in range(len(checks))]
+    counts = [0] * len(checks)
+    for position, count in zip(order, row or (), strict=True):  # aggregates: always one row
+        counts[position] = int(count)
+    return counts
 
 
 def failing_sample(wh: Warehouse, check: Check, limit: int = SAMPLE_ROWS) -> pd.DataFrame:
@@ -371,8 +418,9 @@ def run_check(wh: Warehouse, check: Check) -> CheckResult:
 def run_contracts(wh: Warehouse, layers: Sequence[str] = ("staging", "marts")) -> list[CheckResult]:
     """Run every contract check of the given layers.
 
-    The failing rows of one model's checks are counted in one query; samples are fetched only
-    for failing checks.
+    A small snapshot (at most :data:`ONE_QUERY_ROWS` rows) is counted in one query per layer:
+    planning costs more than scanning it. A larger one is counted one model at a time, so that
+    one model's rows are held at once. Samples are fetched only for failing checks.
 
     Args:
         wh: The warehouse over the snapshot to check.
@@ -381,72 +429,17 @@ def run_contracts(wh: Warehouse, layers: Sequence[str] = ("staging", "marts")) -
     Returns:
         One result per check, in contract-file order.
     """
-    results = []
+    files = wh.snapshot.manifest.get("files", {}).values()
+    small = sum(int(f.get("rows") or 0) for f in files) <= ONE_QUERY_ROWS
+    batches: list[list[Check]] = []
     for layer in layers:
-        for contract in load_contracts(layer):
-            checks = compile_checks(wh, contract)
-            for check, failing in zip(checks, count_failing(wh, checks), strict=True):
-                sample = failing_sample(wh, check) if failing else pd.DataFrame()
-                results.append(
-                    CheckResult(check.model, check.check, check.column, check.rule, failing, sample)
-                )
+        per_model = [compile_checks(wh, contract) for contract in load_contracts(layer)]
+        batches.extend([[c for checks in per_model for c in checks]] if small else per_model)
+    results = []
+    for checks in batches:
+        for check, failing in zip(checks, count_failing(wh, checks), strict=True):
+            sample = failing_sample(wh, check) if failing else pd.DataFrame()
+            results.append(
+                CheckResult(check.model, check.check, check.column, check.rule, failing, sample)
+            )
     return results
-
-
-def _label(result: CheckResult) -> str:
-    column = f".{result.column}" if result.column else ""
-    return f"{result.model}{column} {result.check} [{result.rule}]"
-
-
-def format_results(results: Sequence[CheckResult], show_passing: bool = True) -> str:
-    """Format check results as text, one line per check, offending rows under failures.
-
-    Args:
-        results: Results from :func:`run_contracts`.
-        show_passing: Include the passing checks.
-
-    Returns:
-        The report, ending with a summary line.
-    """
-    lines = []
-    for result in results:
-        if result.passed and not show_passing:
-            continue
-        status = "PASS" if result.passed else "FAIL"
-        lines.append(f"{status} {_label(result)}: {result.failing_rows} failing row(s)")
-        if not result.passed:
-            sample = result.sample.to_string(index=False, max_colwidth=40)
-            lines.extend(f"    {line}" for line in sample.splitlines())
-    failed = sum(not r.passed for r in results)
-    lines.append(f"{len(results) - failed} passed, {failed} failed, {len(results)} checks")
-    return "\n".join(lines)
-
-
-def _plain(value: Any) -> str:
-    """Show a sample value briefly: midnight timestamps as dates."""
-    if isinstance(value, pd.Timestamp) and value == value.normalize():
-        return value.date().isoformat()
-    return str(value)
-
-
-def assert_valid(wh: Warehouse) -> None:
-    """Raise if any staging or mart contract check fails.
-
-    Args:
-        wh: The warehouse over the snapshot to check.
-
-    Raises:
-        ContractError: Naming the first failing model, column, rule, count and a sample row.
-    """
-    results = run_contracts(wh)
-    failures = [r for r in results if not r.passed]
-    if not failures:
-        return
-    first = failures[0]
-    row = first.sample.head(1).to_dict(orient="records")[0] if len(first.sample) else {}
-    shown = ", ".join(f"{k}={_plain(v)}" for k, v in row.items())
-    more = f" (and {len(failures) - 1} more failing checks)" if len(failures) > 1 else ""
-    raise ContractError(
-        f"snapshot {wh.snapshot.snapshot_id}: {_label(first)}: {first.failing_rows} failing "
-        f"row(s){more}\n  e.g. {shown}"
-    )

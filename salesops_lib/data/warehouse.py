@@ -393,21 +393,40 @@ class Warehouse:
                 CREATE, DROP, SET, ... are refused: they could write files or change the views).
         """
         with self._lock:
-            statements = self._con.extract_statements(sql)
-            kinds = [s.type for s in statements]
-            if len(kinds) != 1 or kinds[0] not in _READ_ONLY:
-                shown = ", ".join(k.name for k in kinds) or "nothing"
-                raise ParameterError(
-                    f"Warehouse.query runs one read-only SELECT statement; got {shown}"
-                )
-            try:
-                return self._con.execute(sql, params or []).df()
-            except duckdb.CatalogException as exc:
-                missing = re.search(r"name (an_[a-z0-9_]+) does not exist", str(exc))
-                problem = None if missing is None else self._missing_store_table(missing[1])
-                if problem is None:
-                    raise
-                raise ParameterError(problem) from None
+            return self._execute_read_only(sql, params).df()
+
+    def query_one(
+        self, sql: str, params: list[Any] | dict[str, Any] | None = None
+    ) -> tuple[Any, ...] | None:
+        """:meth:`query`'s first row as a tuple, or ``None`` without rows.
+
+        For one-row answers such as counts, where building a DataFrame costs more than the query.
+
+        Raises:
+            ParameterError: As :meth:`query`.
+        """
+        with self._lock:
+            return self._execute_read_only(sql, params).fetchone()
+
+    def _execute_read_only(
+        self, sql: str, params: list[Any] | dict[str, Any] | None
+    ) -> duckdb.DuckDBPyConnection:
+        """Execute one read-only statement (checked as :meth:`query` says); hold the lock."""
+        statements = self._con.extract_statements(sql)
+        kinds = [s.type for s in statements]
+        if len(kinds) != 1 or kinds[0] not in _READ_ONLY:
+            shown = ", ".join(k.name for k in kinds) or "nothing"
+            raise ParameterError(
+                f"Warehouse.query runs one read-only SELECT statement; got {shown}"
+            )
+        try:
+            return self._con.execute(sql, params or [])
+        except duckdb.CatalogException as exc:
+            missing = re.search(r"name (an_[a-z0-9_]+) does not exist", str(exc))
+            problem = None if missing is None else self._missing_store_table(missing[1])
+            if problem is None:
+                raise
+            raise ParameterError(problem) from None
 
     def regions(self) -> pd.DataFrame:
         """Return ``dim_regions``: one row per region (region_id, region_name)."""

@@ -12,14 +12,13 @@ import pandas as pd
 import pytest
 
 from salesops_lib.core.errors import ContractError
-from salesops_lib.data import schema
+from salesops_lib.data import contracts, schema
+from salesops_lib.data.contract_report import assert_valid, format_results
 from salesops_lib.data.contracts import (
     NAMED_VALUES,
     CheckResult,
     ModelContract,
-    assert_valid,
     compile_checks,
-    format_results,
     load_contracts,
     named_values,
     run_contracts,
@@ -251,6 +250,35 @@ def test_opportunity_without_history_is_caught(tmp_path: Path) -> None:
     )
     mart = _find(failures, "fct_opportunities", "not_null", "is not null")
     assert mart.column == "current_stage_entered_date"
+
+
+def test_one_query_per_layer_and_one_per_model_count_what_each_check_counts_alone(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Both ways of batching the checks give each check's own count (its query run alone)."""
+    broken = {
+        **_replace("order_lines", 0, amount=199.0, opportunity_id="o1"),
+        **_replace("quotas", 2, quota_amount=-1.0, month=D(2024, 2, 2)),
+        **_replace("opportunities", 1, forecast_category="Commit", stage="Proposal"),
+        **_replace("accounts", 2, owner_rep_id="r1"),
+    }
+    with Warehouse(build_two_region_snapshot(tmp_path, broken), threads=1) as warehouse:
+        checks = [
+            check
+            for layer in ALL_LAYERS
+            for contract in load_contracts(layer)
+            for check in compile_checks(warehouse, contract)
+        ]
+        alone = [
+            int(warehouse.query(f"SELECT count(*) AS n FROM ({c.sql})", list(c.params))["n"][0])
+            for c in checks
+        ]
+        one_query = [r.failing_rows for r in run_contracts(warehouse, ALL_LAYERS)]
+        monkeypatch.setattr(contracts, "ONE_QUERY_ROWS", 0)  # as for a large snapshot
+        per_model = [r.failing_rows for r in run_contracts(warehouse, ALL_LAYERS)]
+    assert sum(alone) >= 6 and sum(1 for n in alone if n) >= 6
+    assert one_query == alone
+    assert per_model == alone
 
 
 # -- reporting --------------------------------------------------------------------------------

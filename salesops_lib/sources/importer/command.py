@@ -63,7 +63,8 @@ class ImportSummary:
 
 def _validate(snapshots_dir: Path, as_of: dt.date) -> None:
     """Run every staging and mart contract on the written snapshot."""
-    from salesops_lib.data.contracts import format_results, run_contracts
+    from salesops_lib.data.contract_report import format_results
+    from salesops_lib.data.contracts import run_contracts
     from salesops_lib.data.warehouse import Warehouse
 
     snapshot = open_snapshot(snapshots_dir, as_of, verify=True)
