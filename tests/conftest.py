@@ -193,19 +193,23 @@ LONGEST_FILES: dict[str, int] = {
     name: rank
     for rank, name in enumerate(
         [
-            "test_end_to_end.py",  # the default job on a tiny demo with the canary, 2.5 minutes
-            "test_forecast_demo.py",
+            # measured with --durations and junit totals (2 cores, about 8 minutes in all)
+            "test_end_to_end.py",  # make demo + make run with the canary (72 runs), ~118 s
+            "test_forecast_demo.py",  # default-scale 13-week demo, backfill, ~74 s
+            "test_runner.py",  # real kernels: faults, timeouts, a killed runner, ~63 s
+            "test_notebooks.py",  # every report notebook under nbval, ~62 s
+            "test_import_maven_e2e.py",  # import + 32 report runs, ~44 s
+            "test_partial_data.py",  # two emptied-table variants x 8 reports, ~43 s
+            "test_corpus_cdnow_e2e.py",  # import + 16 report runs, ~37 s
+            "test_forecast_build.py",  # forecasting store steps, locally and on Dask, ~36 s
+            "test_forecast_call.py",  # tiny 13-week demo, two report runs, ~35 s
+            "test_corpus_template_e2e.py",  # import + report runs, ~31 s
+            "test_performance.py",  # the tiny store, the notebook against SQL, ~30 s
+            "test_import_regional_e2e.py",  # import + 6 report runs, ~23 s
+            "test_records.py",  # skip-when-unchanged with real runs, ~23 s
             "test_runner_faults.py",
-            "test_runner.py",
-            "test_import_maven_e2e.py",
-            "test_import_regional_e2e.py",  # import + 6 report runs, about 90 s
-            "test_corpus_template_e2e.py",  # import + 32 report runs, about 55 s
-            "test_corpus_cdnow_e2e.py",  # import + 16 report runs, about 40 s
+            "test_compensation_run.py",
             "test_import_quotas_e2e.py",
-            "test_performance_demo.py",
-            "test_forecast_call.py",
-            "test_compensation_report.py",
-            "test_partial_data.py",
         ]
     )
 }
