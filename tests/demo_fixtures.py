@@ -47,6 +47,13 @@ def connect(snapshot: Path, previous: Path | None = None) -> duckdb.DuckDBPyConn
     return con
 
 
+def one(con: duckdb.DuckDBPyConnection, sql: str, params: list | None = None) -> object:
+    """The single value a query returns."""
+    row = con.execute(sql, params or []).fetchone()
+    assert row is not None
+    return row[0]
+
+
 def read_truth(snapshot: Path) -> dict[str, Any]:
     """The snapshot's ``_truth.json`` (used only to know where to look)."""
     return json.loads((snapshot / "_truth.json").read_text(encoding="utf-8"))

@@ -21,7 +21,7 @@ from salesops_lib.data.warehouse import Warehouse
 from salesops_lib.sources.demo import generate_demo, resolve_scale
 from salesops_lib.sources.demo.calendar import build_calendar
 from salesops_lib.sources.demo.orders import avoid_half_cents, line_amount
-from tests.demo_fixtures import AS_OF, REGIONS, connect, generate, manifest
+from tests.demo_fixtures import AS_OF, REGIONS, connect, generate, manifest, one
 
 
 @dataclass(frozen=True)
@@ -51,13 +51,6 @@ def con(runs: TinyRuns) -> Iterator[duckdb.DuckDBPyConnection]:
     connection = connect(runs.first[-1], runs.first[-2])
     yield connection
     connection.close()
-
-
-def one(con: duckdb.DuckDBPyConnection, sql: str, params: list | None = None) -> object:
-    """The single value a query returns."""
-    row = con.execute(sql, params or []).fetchone()
-    assert row is not None
-    return row[0]
 
 
 # --- determinism -------------------------------------------------------------------------------

@@ -15,7 +15,7 @@ import duckdb
 import pytest
 
 from salesops_lib.data.snapshot import sha256_file
-from tests.demo_fixtures import AS_OF, connect, generate, manifest, read_truth
+from tests.demo_fixtures import AS_OF, connect, generate, manifest, one, read_truth
 
 
 @pytest.fixture(scope="module")
@@ -29,12 +29,6 @@ def con(small: list[Path]) -> Iterator[duckdb.DuckDBPyConnection]:
     connection = connect(small[-1])
     yield connection
     connection.close()
-
-
-def one(con: duckdb.DuckDBPyConnection, sql: str, params: list | None = None) -> object:
-    row = con.execute(sql, params or []).fetchone()
-    assert row is not None
-    return row[0]
 
 
 def test_every_linked_line_books_a_won_deal_of_its_account_to_the_cent(
